@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,7 +23,9 @@ from engine.errors import (  # noqa: F401  (re-exported: the error family is par
     RequestError,
     StyleError,
 )
-from engine.pose import Pose
+
+if TYPE_CHECKING:
+    from engine.pose import Pose
 
 # --------------------------------------------------------------------------- models
 
@@ -101,14 +103,18 @@ SCALE_START = 0.3
 SCALE_END = 0.5
 
 
-def ip_scale_schedule(rounds: int, start: float = SCALE_START, end: float = SCALE_END) -> tuple[float, ...]:
+def ip_scale_schedule(
+    rounds: int, start: float = SCALE_START, end: float = SCALE_END
+) -> tuple[float, ...]:
     """The adapter scale of rounds 1..L: ``linspace(start, end, L)`` as the reference does."""
     if rounds < 1:
         return ()
     return tuple(float(x) for x in np.linspace(start, end, rounds))
 
 
-def scale_for_round(round_index: int, rounds: int, start: float = SCALE_START, end: float = SCALE_END) -> float:
+def scale_for_round(
+    round_index: int, rounds: int, start: float = SCALE_START, end: float = SCALE_END
+) -> float:
     """Adapter scale for round ``round_index`` (0 = text only) of an L-round schedule.
 
     Rounds past L (a writer iterating again after the schedule ran out) keep the last value.

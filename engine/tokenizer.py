@@ -13,7 +13,9 @@ from pathlib import Path
 
 from transformers import CLIPTokenizer
 
-BPE_FILE = Path(__file__).resolve().parent.parent / "resources" / "clip" / "bpe_simple_vocab_16e6.txt.gz"
+BPE_FILE = (
+    Path(__file__).resolve().parent.parent / "resources" / "clip" / "bpe_simple_vocab_16e6.txt.gz"
+)
 CLIP_VOCAB_SIZE = 49408
 BOS_TOKEN = "<|startoftext|>"
 EOS_TOKEN = "<|endoftext|>"
@@ -40,7 +42,8 @@ def write_tokenizer_files(folder: Path, pad_token: str = EOS_TOKEN) -> None:
     SDXL's first tokenizer pads with the end-of-text token, its second with ``!``.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    lines = gzip.open(BPE_FILE, "rt", encoding="utf-8").read().split("\n")
+    with gzip.open(BPE_FILE, "rt", encoding="utf-8") as fh:
+        lines = fh.read().split("\n")
     merges = [tuple(m.split()) for m in lines[1 : 49152 - 256 - 2 + 1]]
     vocab = list(_bytes_to_unicode().values())
     vocab = vocab + [v + "</w>" for v in vocab]
@@ -62,7 +65,12 @@ def write_tokenizer_files(folder: Path, pad_token: str = EOS_TOKEN) -> None:
         "clean_up_tokenization_spaces": False,
     }
     (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    special = {"bos_token": BOS_TOKEN, "eos_token": EOS_TOKEN, "unk_token": EOS_TOKEN, "pad_token": pad_token}
+    special = {
+        "bos_token": BOS_TOKEN,
+        "eos_token": EOS_TOKEN,
+        "unk_token": EOS_TOKEN,
+        "pad_token": pad_token,
+    }
     (folder / "special_tokens_map.json").write_text(json.dumps(special, indent=2), encoding="utf-8")
 
 

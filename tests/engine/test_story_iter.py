@@ -1,0 +1,249 @@
+"""The method, exactly: the batched engine against a literal per-frame reference loop."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from engine.api import (
+    CancelToken,
+    EventKind,
+    FrameJob,
+    GenerationSettings,
+    PassRequest,
+    ReferenceSet,
+    RuntimeSettings,
+    ip_scale_schedule,
+    scale_for_round,
+)
+from engine.errors import OutOfMemoryError, RequestError
+from engine.pose import parse_openpose, render_control_image
+from engine.prompts import apply_style, get_style
+from engine.story_iter import StoryFrame, StoryIterEngine, run_story
+
+PROMPTS = [
+    "a fox in a red scarf, reading a letter, in a snowy forest",
+    "a fox in a red scarf, running, across a frozen lake",
+    "a fox in a red scarf, sleeping, by a campfire",
+]
+SETTINGS = GenerationSettings(steps=3, guidance=5.0, width=64, height=64, style="comic")
+SEED = 1234
+ROUNDS = 2
+
+
+def _pose() -> object:
+    keypoints = []
+    for j in range(18):
+        keypoints += [0.3 + 0.02 * j, 0.2 + 0.035 * j, 1.0]
+    return parse_openpose({"people": [{"pose_keypoints_2d": keypoints}]})
+
+
+@pytest.fixture(scope="module")
+def engine(preview_models) -> StoryIterEngine:
+    return StoryIterEngine(preview_models, RuntimeSettings(device="cpu", batch_size=4))
+
+
+def reference_loop(engine: StoryIterEngine, frames, settings, rounds: int, seed: int):
+    """The method as the paper's code runs it: one frame per call, every reference image
+    re-encoded for every frame, the pipeline's own prompt encoding and decoding."""
+    models = engine.models
+    style = get_style(settings.style)
+    dim = models.image_embed_dim
+    history = []
+    previous = None
+    for r in range(rounds + 1):
+        scale = ip_scale_schedule(rounds)[r - 1] if r else 0.0
+        images = []
+        for frame in frames:
+            posed = settings.controlnet and frame.pose is not None
+            pipe = models.pipeline(fast=settings.fast, controlnet=posed)
+            cfg = settings.guidance > 1 and pipe.unet.config.time_cond_proj_dim is None
+            if previous is None:
+                refs = torch.zeros(1, 1, dim)
+            else:  # N encodes for this one frame
+                small = [im.resize((256, 256)) for im in previous]
+                pixels = models.image_processor(images=small, return_tensors="pt").pixel_values
+                with torch.no_grad():
+                    refs = models.image_encoder(pixels).image_embeds[None]
+            embeds = torch.cat([torch.zeros_like(refs), refs]) if cfg else refs
+            pipe.set_ip_adapter_scale(scale)
+            extra = {}
+            if posed:
+                extra["image"] = render_control_image(frame.pose, settings.width, settings.height)
+            out = pipe(
+                prompt=apply_style(frame.prompt, style),
+                negative_prompt=style.negative_prompt if cfg else None,
+                ip_adapter_image_embeds=[embeds],
+                num_inference_steps=4 if settings.fast else settings.steps,
+                guidance_scale=settings.guidance,
+                width=settings.width,
+                height=settings.height,
+                generator=torch.Generator("cpu").manual_seed(seed),
+                **extra,
+            )
+            images.append(out.images[0])
+        history.append(images)
+        previous = images
+    return history
+
+
+def _max_diff(a, b) -> int:
+    return int(np.abs(np.asarray(a, np.int16) - np.asarray(b, np.int16)).max())
+
+
+@pytest.mark.parametrize(
+    "mode", ["standard", "controlnet", "fast", "fast+controlnet"], ids=lambda m: m
+)
+def test_batched_engine_equals_reference_loop(engine, mode):
+    settings = SETTINGS
+    frames = [StoryFrame(f"f{i}", p) for i, p in enumerate(PROMPTS)]
+    if "controlnet" in mode:
+        settings = replace(settings, controlnet=True)
+        frames[0] = replace(frames[0], pose=_pose())
+        frames[2] = replace(frames[2], pose=_pose())
+    if "fast" in mode:
+        settings = replace(settings, fast=True)
+    ours = run_story(engine, frames, settings, rounds=ROUNDS, seed=SEED)
+    theirs = reference_loop(engine, frames, settings, ROUNDS, SEED)
+    assert len(ours) == ROUNDS + 1
+    for r in range(ROUNDS + 1):
+        for i in range(len(frames)):
+            assert _max_diff(ours[r][i].image, theirs[r][i]) <= 1, (mode, r, i)
+    # the rounds really differ: references change what is drawn
+    assert _max_diff(ours[0][0].image, ours[ROUNDS][0].image) > 1
+
+
+def test_controlnet_pose_changes_the_image(engine):
+    frames = [StoryFrame("a", PROMPTS[0], _pose())]
+    with_pose = run_story(engine, frames, replace(SETTINGS, controlnet=True), rounds=0, seed=SEED)
+    without = run_story(engine, frames, SETTINGS, rounds=0, seed=SEED)
+    assert _max_diff(with_pose[0][0].image, without[0][0].image) > 1
+
+
+def test_encodes_per_round_equal_frame_count(engine):
+    frames = [StoryFrame(f"f{i}", PROMPTS[i % 3]) for i in range(5)]
+    before = engine.encode_count
+    history = run_story(engine, frames, SETTINGS, rounds=2, seed=SEED)
+    assert len(history) == 3
+    assert engine.encode_count - before == 5 * 3  # N per round, rounds 0..2
+
+
+def test_subset_pass_equals_same_frames_of_full_pass(engine):
+    prompts = [f"{PROMPTS[i % 3]}, panel {i}" for i in range(5)]
+    round0 = list(
+        engine.run_pass(
+            PassRequest(tuple(FrameJob(f"f{i}", p, SEED) for i, p in enumerate(prompts)), SETTINGS)
+        )
+    )
+    refs = ReferenceSet(tuple(r.frame_id for r in round0), np.stack([r.embedding for r in round0]))
+    scale = scale_for_round(1, 10)
+    jobs = tuple(FrameJob(f"f{i}", p, SEED, 1, scale) for i, p in enumerate(prompts))
+    full = {r.frame_id: r for r in engine.run_pass(PassRequest(jobs, SETTINGS, refs))}
+    subset = list(engine.run_pass(PassRequest((jobs[1], jobs[3]), SETTINGS, refs)))
+    assert [r.frame_id for r in subset] == ["f1", "f3"]
+    for r in subset:
+        assert _max_diff(r.image, full[r.frame_id].image) <= 1
+        assert r.record.reference_ids == refs.ids
+        assert r.record.ip_scale == pytest.approx(scale)
+
+
+def test_cancel_returns_only_complete_frames(preview_models):
+    engine = StoryIterEngine(preview_models, RuntimeSettings(device="cpu", batch_size=2))
+    cancel = CancelToken()
+    events = []
+
+    def on_progress(event):
+        events.append(event)
+        # cancel during the second batch's first step
+        if event.kind == EventKind.STEP and event.frame_ids == ("c", "d") and event.step == 1:
+            cancel.cancel()
+
+    jobs = tuple(FrameJob(k, PROMPTS[0], SEED) for k in "abcdef")
+    results = list(
+        engine.run_pass(PassRequest(jobs, SETTINGS), cancel=cancel, on_progress=on_progress)
+    )
+    assert [r.frame_id for r in results] == ["a", "b"]
+    steps_after_cancel = [
+        e for e in events if e.kind == EventKind.STEP and e.frame_ids == ("c", "d")
+    ]
+    assert len(steps_after_cancel) <= SETTINGS.steps  # interrupted steps do no work
+    assert events[-1].kind == EventKind.CANCELLED
+
+
+def test_progress_events_count_every_step(engine):
+    events = []
+    jobs = tuple(FrameJob(k, PROMPTS[1], SEED) for k in "ab")
+    list(engine.run_pass(PassRequest(jobs, SETTINGS), on_progress=events.append))
+    steps = [e for e in events if e.kind == EventKind.STEP]
+    assert len(steps) == SETTINGS.steps
+    assert steps[-1].done == steps[-1].total == 2 * SETTINGS.steps
+    assert steps[0].preview.shape == (2, 8, 8, 3) and steps[0].preview.dtype == np.uint8
+    assert events[-1].kind == EventKind.FINISHED
+
+
+def test_out_of_memory_halves_the_batch_and_keeps_results(preview_models, monkeypatch):
+    engine = StoryIterEngine(preview_models, RuntimeSettings(device="cpu", batch_size=4))
+    calls = []
+    original = StoryIterEngine._call_pipeline
+
+    def flaky(self, pipe, **kwargs):
+        calls.append(len(kwargs["generator"]))
+        if len(kwargs["generator"]) > 1:
+            raise torch.OutOfMemoryError("CUDA out of memory (injected)")
+        return original(self, pipe, **kwargs)
+
+    monkeypatch.setattr(StoryIterEngine, "_call_pipeline", flaky)
+    events = []
+    jobs = tuple(FrameJob(k, PROMPTS[2], SEED) for k in "abcd")
+    results = list(engine.run_pass(PassRequest(jobs, SETTINGS), on_progress=events.append))
+    assert [r.frame_id for r in results] == list("abcd")
+    assert calls[:3] == [4, 2, 1]
+    assert any(e.kind == EventKind.NOTICE and "retrying at 2" in e.message for e in events)
+    assert events[-1].done == events[-1].total
+
+    monkeypatch.setattr(
+        StoryIterEngine,
+        "_call_pipeline",
+        lambda self, pipe, **kw: (_ for _ in ()).throw(torch.OutOfMemoryError("oom")),
+    )
+    with pytest.raises(OutOfMemoryError, match="single frame"):
+        list(engine.run_pass(PassRequest(jobs[:1], SETTINGS)))
+
+
+def test_records_carry_everything_needed_to_reproduce(engine):
+    result = next(engine.run_pass(PassRequest((FrameJob("x", PROMPTS[0], 77),), SETTINGS)))
+    rec = result.record
+    assert rec.prompt == PROMPTS[0]
+    assert rec.prompt_sent == apply_style(PROMPTS[0], get_style("comic"))
+    assert rec.negative_prompt == get_style("comic").negative_prompt
+    assert (rec.seed, rec.round, rec.ip_scale, rec.steps, rec.guidance) == (77, 0, 0.0, 3, 5.0)
+    assert set(rec.model_fingerprints) >= {"base", "image_encoder", "ip_adapter"}
+    assert rec.scheduler == "DDIMScheduler"
+    again = next(engine.run_pass(PassRequest((FrameJob("x", PROMPTS[0], 77),), SETTINGS)))
+    assert _max_diff(result.image, again.image) == 0
+    assert result.embedding.shape == (engine.models.image_embed_dim,)
+
+
+def test_bad_requests_are_refused(engine):
+    with pytest.raises(RequestError, match="need a reference set"):
+        PassRequest((FrameJob("a", "x", 1, 1, 0.3),), SETTINGS)
+    with pytest.raises(RequestError, match="same frame twice"):
+        PassRequest((FrameJob("a", "x", 1), FrameJob("a", "y", 1)), SETTINGS)
+    wrong = ReferenceSet(("r",), np.zeros((1, 7), np.float32))
+    with pytest.raises(RequestError, match="7 wide"):
+        list(engine.run_pass(PassRequest((FrameJob("a", "x", 1, 1, 0.3),), SETTINGS, wrong)))
+    with pytest.raises(RequestError, match="NaN"):
+        ReferenceSet(("r",), np.full((1, 4), np.nan, np.float32))
+    with pytest.raises(RequestError, match="multiples of 8"):
+        list(engine.run_pass(PassRequest((FrameJob("a", "x", 1),), replace(SETTINGS, width=70))))
+
+
+def test_scale_schedule_is_linspace():
+    assert ip_scale_schedule(10) == pytest.approx(tuple(np.linspace(0.3, 0.5, 10)))
+    assert scale_for_round(0, 10) == 0.0
+    assert scale_for_round(1, 10) == pytest.approx(0.3)
+    assert scale_for_round(10, 10) == pytest.approx(0.5)
+    assert scale_for_round(14, 10) == pytest.approx(0.5)
