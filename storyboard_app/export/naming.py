@@ -1,0 +1,77 @@
+"""Shot labels for panels without one, and safe, unique file names made from them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from storyboard_app.export.board import ExportPanel, ShotNumbering
+
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
+    f"{port}{n}" for port in ("com", "lpt") for n in "123456789"
+}
+_MAX_NAME = 80
+
+
+def shot_letters(n: int) -> str:
+    """1 -> A, 26 -> Z, 27 -> AA (spreadsheet-style shot letters)."""
+    letters = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def shot_labels(panels: Sequence[ExportPanel], scheme: ShotNumbering) -> tuple[str, ...]:
+    """The printed shot label of every panel: its own label, or one numbered by ``scheme``.
+
+    "1" uses the frame number; "1A" and "1-1" number shots within scenes (scene 1A, 1B...
+    or 1-1, 1-2...), a new scene starting wherever a panel's ``scene`` changes.
+    """
+    labels: list[str] = []
+    scene: int | None = None
+    shot_in_scene = 0
+    for panel in panels:
+        panel_scene = panel.scene if panel.scene is not None else (1 if scene is None else scene)
+        if panel_scene != scene:
+            scene, shot_in_scene = panel_scene, 0
+        shot_in_scene += 1
+        own = " ".join(panel.shot_label.split())
+        if own:
+            labels.append(own)
+        elif scheme == "1A":
+            labels.append(f"{scene}{shot_letters(shot_in_scene)}")
+        elif scheme == "1-1":
+            labels.append(f"{scene}-{shot_in_scene}")
+        else:
+            labels.append(str(panel.index))
+    return tuple(labels)
+
+
+def safe_file_stem(label: str, fallback: str) -> str:
+    """A file name stem that is valid on Windows, macOS and Linux."""
+    stem = re.sub(r"[^\w.\- ]+", "_", label, flags=re.UNICODE).strip(" ._")
+    stem = re.sub(r"_+", "_", stem)[:_MAX_NAME].rstrip(" .")
+    if not stem:
+        stem = fallback
+    if stem.split(".")[0].lower() in _WINDOWS_RESERVED:
+        stem = f"_{stem}"
+    return stem
+
+
+def unique_file_names(stems: Iterable[str], suffix: str) -> list[str]:
+    """``stem + suffix`` for each stem, with -2, -3... added where names would collide.
+
+    Collisions are judged case-insensitively, as on Windows and macOS file systems.
+    """
+    taken: set[str] = set()
+    names: list[str] = []
+    for stem in stems:
+        name = f"{stem}{suffix}"
+        n = 2
+        while name.lower() in taken:
+            name = f"{stem}-{n}{suffix}"
+            n += 1
+        taken.add(name.lower())
+        names.append(name)
+    return names

@@ -1,0 +1,94 @@
+"""The Qt pieces export needs outside a widget application: a GUI app object and fonts.
+
+QPdfWriter, QFont and QImage text drawing need a QGuiApplication. The desktop app has
+one already; the command line calls :func:`ensure_gui_app` to make an offscreen one.
+All export text is set in DejaVu Sans, shipped in ``resources/fonts`` and registered
+here, so a page looks the same on every machine and its fonts are embedded in the PDF.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+
+from storyboard_app.export.board import ExportError
+
+FONT_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "fonts"
+FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
+FONT_FAMILY = "DejaVu Sans"
+
+_lock = threading.Lock()
+_registered: str | None = None
+
+
+def _keep_none_alive() -> bool:
+    """Work around shiboken6 6.12 on Python 3.11 returning None without a reference.
+
+    Every call of a void Qt method (``painter.save()``, ``obj.setObjectName()``...) then
+    takes one reference from ``None``; after a few thousand calls CPython 3.11 aborts
+    with "none_dealloc: deallocating None". Python 3.12+ makes None immortal, which hides
+    the bug. Where the leak is detected, None is given the same immortality by hand.
+    Returns True when the workaround was applied.
+    """
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
+        return False
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(16):
+        probe.setObjectName("probe")
+    if before - sys.getrefcount(None) < 16:
+        return False
+    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+    return True
+
+
+NONE_REFCOUNT_WORKAROUND = _keep_none_alive()
+
+
+def ensure_gui_app() -> QGuiApplication:
+    """Return the running QGuiApplication, creating an offscreen one if there is none."""
+    app = QCoreApplication.instance()
+    if app is None:
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QGuiApplication(sys.argv[:1] or ["storyboard"])
+    if not isinstance(app, QGuiApplication):
+        raise ExportError(
+            "Export needs a Qt GUI application, but a console-only QCoreApplication is running."
+        )
+    return app
+
+
+def export_font_family() -> str:
+    """Register the shipped export fonts (once) and return their family name."""
+    global _registered
+    with _lock:
+        if _registered is None:
+            ensure_gui_app()
+            families: set[str] = set()
+            for name in FONT_FILES:
+                path = FONT_DIR / name
+                font_id = QFontDatabase.addApplicationFont(str(path))
+                if font_id < 0:
+                    raise ExportError(f"The export font {path} is missing or unreadable.")
+                families.update(QFontDatabase.applicationFontFamilies(font_id))
+            if FONT_FAMILY not in families:
+                raise ExportError(f"The export fonts in {FONT_DIR} are not {FONT_FAMILY}.")
+            _registered = FONT_FAMILY
+        return _registered
+
+
+def export_font(bold: bool = False) -> QFont:
+    """The export font, unhinted so that text scales exactly with the page."""
+    font = QFont(export_font_family())
+    font.setBold(bold)
+    font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
+    font.setKerning(True)
+    font.setStyleStrategy(QFont.StyleStrategy.PreferOutline)
+    return font
