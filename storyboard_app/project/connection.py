@@ -1,0 +1,149 @@
+"""One store's connection and its transactions: the base the store's parts build on.
+
+Writes go through ``_write()`` (``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error,
+Ctrl-C included); multi-statement reads through ``_read()`` (one snapshot). SQLite's own
+errors that mean damage, a full disk or I/O failure become ProjectError with a message.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+from storyboard_app.project.errors import (
+    DamagedProjectError,
+    NotFoundError,
+    ProjectError,
+    ReadOnlyProjectError,
+)
+from storyboard_app.project.lock import WriteLock
+
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_NOTADB = 26
+
+
+def now_text() -> str:
+    """The current UTC time as stored in the file (ISO 8601, microseconds)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def parse_time(text: str) -> datetime:
+    """A stored time as an aware UTC datetime."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class StoreConnection:
+    """A project file connection, used by one thread at a time (calls are serialised).
+
+    Not created directly: see ``ProjectStore.create/open/open_reader``.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, lock: WriteLock | None) -> None:
+        self._path = path
+        self._conn: sqlite3.Connection | None = conn
+        self._lock = lock
+        self._mutex = threading.RLock()
+
+    @property
+    def path(self) -> Path:
+        """The project file."""
+        return self._path
+
+    @property
+    def read_only(self) -> bool:
+        """True for stores from ``open_reader``: they never write."""
+        return self._lock is None
+
+    @property
+    def closed(self) -> bool:
+        return self._conn is None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise ProjectError(f"The project {self._path} is closed.", path=self._path)
+        return self._conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """One consistent snapshot for several queries (nested use joins the outer one)."""
+        with self._mutex:
+            conn = self._connection()
+            if conn.in_transaction:
+                yield conn
+                return
+            try:
+                conn.execute("BEGIN")
+                try:
+                    yield conn
+                finally:
+                    if conn.in_transaction:
+                        conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._reraise(e)
+
+    @contextmanager
+    def _write(self, *, touch: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction; ``touch`` also stamps the story's modified time."""
+        if self._lock is None:
+            raise ReadOnlyProjectError(
+                f"{self._path} was opened read-only; open it for writing to change it.",
+                path=self._path,
+            )
+        with self._mutex:
+            conn = self._connection()
+            if conn.in_transaction:
+                raise RuntimeError("A project write cannot start inside another transaction.")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    if touch:
+                        conn.execute("UPDATE story SET modified = ? WHERE id = 1", (now_text(),))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as e:
+                self._reraise(e)
+
+    def _reraise(self, error: sqlite3.Error) -> NoReturn:
+        translated = self._translate(error)
+        if translated is error:
+            raise error
+        raise translated from error
+
+    def _translate(self, error: sqlite3.Error) -> Exception:
+        """A ProjectError for SQLite failures a writer can act on; others pass unchanged."""
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            return DamagedProjectError(
+                f"{self._path} is damaged ({error}). The last change was not saved; keep this "
+                "file and open a backup copy.",
+                path=self._path,
+            )
+        if code == _SQLITE_FULL:
+            return ProjectError(
+                f"The disk holding {self._path} is full; the last change was not saved.",
+                path=self._path,
+            )
+        if code == _SQLITE_IOERR:
+            return ProjectError(
+                f"{self._path} could not be read or written ({error}); the last change was "
+                "not saved.",
+                path=self._path,
+            )
+        return error
+
+    def _missing(self, what: str, item_id: object) -> NotFoundError:
+        return NotFoundError(
+            f"There is no {what} with id {item_id} in {self._path}.", path=self._path
+        )

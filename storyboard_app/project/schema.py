@@ -1,0 +1,189 @@
+"""The project file's schema: its identity, its version, and the ordered migrations.
+
+A project file is an SQLite database whose ``application_id`` is ``APPLICATION_ID`` and whose
+``user_version`` is the schema version. Migration ``MIGRATIONS[n]`` takes a file from version
+``n`` to ``n + 1`` and runs inside one transaction together with the version bump.
+
+The schema a file of version ``v`` must have is obtained by replaying ``MIGRATIONS[:v]`` on an
+empty in-memory database, so the check that a file was not tampered with can never drift from
+the migrations. Rule for future migrations: write every table's full ``CREATE`` statement
+(rebuild tables rather than ``ALTER TABLE``), so stored schema text does not depend on the
+SQLite version that ran the migration.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+
+from storyboard_app.project.model import StorySettings
+
+APPLICATION_ID = 0x53544954  # "STIT"
+SCHEMA_VERSION = 1
+
+# Tables every current project has, in the order a writer would read about them.
+TABLES = (
+    "story",
+    "cast_member",
+    "frame",
+    "render_pass",
+    "image",
+    "image_png",
+    "image_thumbnail",
+    "image_embedding",
+)
+
+_V1 = """
+CREATE TABLE story (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    title TEXT NOT NULL,
+    settings_json TEXT NOT NULL,
+    models_config TEXT,
+    created TEXT NOT NULL,
+    modified TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE cast_member (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    color TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX cast_member_name ON cast_member (name COLLATE NOCASE);
+
+CREATE TABLE frame (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    position INTEGER NOT NULL CHECK (position >= 0),
+    character TEXT NOT NULL DEFAULT '',
+    interaction TEXT NOT NULL DEFAULT '',
+    scene TEXT NOT NULL DEFAULT '',
+    caption TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    shot_label TEXT NOT NULL DEFAULT '',
+    duration REAL NOT NULL DEFAULT 2.0 CHECK (duration >= 0),
+    pose_json TEXT,
+    seed_override INTEGER CHECK (seed_override IS NULL OR seed_override >= 0),
+    locked INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
+    chosen_image_id INTEGER REFERENCES image (id) ON DELETE SET NULL
+) STRICT;
+CREATE INDEX frame_position ON frame (position);
+CREATE INDEX frame_chosen_image ON frame (chosen_image_id);
+
+CREATE TABLE render_pass (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL
+        CHECK (status IN ('running', 'complete', 'cancelled', 'failed', 'interrupted')),
+    frame_ids_json TEXT NOT NULL,
+    reference_image_ids_json TEXT NOT NULL,
+    settings_json TEXT NOT NULL,
+    created TEXT NOT NULL,
+    finished TEXT,
+    error TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX render_pass_status ON render_pass (status);
+
+CREATE TABLE image (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    frame_id INTEGER NOT NULL REFERENCES frame (id) ON DELETE CASCADE,
+    pass_id INTEGER NOT NULL REFERENCES render_pass (id),
+    round INTEGER NOT NULL CHECK (round >= 0),
+    seed INTEGER NOT NULL,
+    ip_scale REAL NOT NULL,
+    width INTEGER NOT NULL CHECK (width > 0),
+    height INTEGER NOT NULL CHECK (height > 0),
+    created TEXT NOT NULL,
+    source_hash TEXT NOT NULL,
+    record_json TEXT NOT NULL
+) STRICT;
+CREATE INDEX image_frame_round ON image (frame_id, round, id);
+CREATE INDEX image_pass ON image (pass_id);
+
+CREATE TABLE image_png (
+    image_id INTEGER PRIMARY KEY REFERENCES image (id) ON DELETE CASCADE,
+    png BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE image_thumbnail (
+    image_id INTEGER PRIMARY KEY REFERENCES image (id) ON DELETE CASCADE,
+    png BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE image_embedding (
+    image_id INTEGER PRIMARY KEY REFERENCES image (id) ON DELETE CASCADE,
+    dim INTEGER NOT NULL CHECK (dim > 0),
+    dtype TEXT NOT NULL CHECK (dtype = 'float16'),
+    data BLOB NOT NULL CHECK (length(data) = 2 * dim)
+) STRICT;
+"""
+
+
+def _split_statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
+    """The first schema: story, cast, frames, passes, and images in four tables; the story
+    row starts with default settings and a fresh random seed."""
+    # One statement at a time: executescript() would COMMIT the migration's transaction.
+    for statement in _split_statements(_V1):
+        conn.execute(statement)
+    stamp = datetime.now(UTC).isoformat(timespec="microseconds")
+    conn.execute(
+        "INSERT INTO story (id, title, settings_json, created, modified) VALUES (1, ?, ?, ?, ?)",
+        ("Untitled story", json.dumps(StorySettings().to_dict()), stamp, stamp),
+    )
+
+
+# MIGRATIONS[n] takes a file from version n to n + 1. Append only; never edit a released one.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1,)
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def normalize_sql(sql: str | None) -> str:
+    """Schema text with runs of whitespace collapsed (what the tamper check compares)."""
+    return re.sub(r"\s+", " ", sql or "").strip()
+
+
+def schema_objects(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    """The file's own schema objects: (type, name) -> normalised SQL.
+
+    SQLite's internal objects (``sqlite_sequence``, automatic indexes, statistics) are left out.
+    """
+    rows = conn.execute(
+        "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    ).fetchall()
+    return {(str(kind), str(name)): normalize_sql(sql) for kind, name, sql in rows}
+
+
+@cache
+def expected_schema(version: int) -> dict[tuple[str, str], str]:
+    """The schema objects a file of ``version`` has, from replaying the migrations in memory."""
+    if not 0 <= version <= SCHEMA_VERSION:
+        raise ValueError(f"No schema version {version}.")
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        for migration in MIGRATIONS[:version]:
+            migration(conn)
+        return schema_objects(conn)
+    finally:
+        conn.close()
+
+
+def schema_differences(conn: sqlite3.Connection, version: int) -> list[str]:
+    """How the file's schema differs from what ``version`` should have (empty when it matches)."""
+    expected = expected_schema(version)
+    actual = schema_objects(conn)
+    problems = []
+    for kind, name in sorted(expected.keys() - actual.keys()):
+        problems.append(f"the {kind} {name!r} is missing")
+    for kind, name in sorted(actual.keys() - expected.keys()):
+        problems.append(f"it has an unexpected {kind} {name!r}")
+    for key in sorted(expected.keys() & actual.keys()):
+        if expected[key] != actual[key]:
+            problems.append(f"the {key[0]} {key[1]!r} was changed")
+    return problems

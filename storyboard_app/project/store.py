@@ -1,0 +1,361 @@
+"""The project store: one StoryIter project file (SQLite), opened safely.
+
+``ProjectStore.create/open`` give a read-write store that holds the project's write lock;
+``ProjectStore.open_reader`` gives a read-only store for another thread (the UI's reads while
+the engine worker commits). A store object belongs to one thread at a time; give every thread
+its own store. Only values (``storyboard_app.project.model``) and ids cross threads.
+
+The parts of the API live in ``editing`` (story, cast, frames), ``history`` (passes, images,
+board) and here (opening, migrating, Save As, JSON summary, text import).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from storyboard_app.project.connection import now_text
+from storyboard_app.project.database import (
+    connect,
+    enable_wal,
+    inspect_project_file,
+    sidecar,
+)
+from storyboard_app.project.errors import (
+    NewerVersionError,
+    OutdatedProjectError,
+    ProjectError,
+    ProjectExistsError,
+)
+from storyboard_app.project.history import ImageHistory
+from storyboard_app.project.imaging import make_thumbnail
+from storyboard_app.project.lock import WriteLock
+from storyboard_app.project.model import CastMember, Frame, StorySettings, check_frame_fields
+from storyboard_app.project.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from storyboard_app.project.textimport import parse_story_text
+
+__all__ = ["ProjectStore", "make_thumbnail"]
+
+FILE_SUFFIX = ".storyboard"
+INTERRUPTED_MESSAGE = "The app stopped while this pass was running."
+
+
+class ProjectStore(ImageHistory):
+    """A StoryIter project file. Use ``create``, ``open`` or ``open_reader``; close() it (or
+    use it as a context manager) to release the file and its write lock."""
+
+    # ------------------------------------------------------------------ opening and closing
+
+    @classmethod
+    def create(
+        cls,
+        path: Path | str,
+        title: str = "Untitled story",
+        settings: StorySettings | None = None,
+    ) -> ProjectStore:
+        """Create a new project file and open it for writing. Never overwrites: raises
+        ProjectExistsError if ``path`` exists. ``settings`` default to the method's defaults
+        with a fresh random seed, which is stored."""
+        path = Path(path)
+        if not isinstance(title, str) or not title.strip():
+            raise ProjectError("A story title must be non-empty text.")
+        settings = StorySettings() if settings is None else settings
+        for existing in (path, sidecar(path, "-wal"), sidecar(path, "-shm")):
+            if existing.exists() or existing.is_symlink():
+                raise ProjectExistsError(
+                    f"{existing} already exists; a new project never replaces a file.", path=path
+                )
+        # Build the file under a temporary name, then link it into place: other programs
+        # never see a half-made project, and linking fails instead of overwriting.
+        temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.new")
+        try:
+            conn = connect(temp, mode="rwc")
+            try:
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                enable_wal(conn, temp)
+                _migrate(conn, temp)
+                conn.execute(
+                    "UPDATE story SET title = ?, settings_json = ? WHERE id = 1",
+                    (title.strip(), json.dumps(settings.to_dict())),
+                )
+            finally:
+                conn.close()
+            _fsync_file(temp)
+            try:
+                os.link(temp, path)
+            except FileExistsError:
+                raise ProjectExistsError(
+                    f"{path} already exists; a new project never replaces a file.", path=path
+                ) from None
+            except OSError:  # a file system without hard links: check, then rename
+                if path.exists():
+                    raise ProjectExistsError(f"{path} already exists.", path=path) from None
+                os.replace(temp, path)
+            _fsync_dir(path.parent)
+        finally:
+            for leftover in (temp, sidecar(temp, "-wal"), sidecar(temp, "-shm")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: Path | str) -> ProjectStore:
+        """Open a project for reading and writing, taking its write lock.
+
+        The file is checked before anything writes to it (NotAProjectError, NewerVersionError,
+        DamagedProjectError leave it byte-for-byte unchanged); ProjectLockedError when
+        another process has it open. An older file format is migrated; passes left running
+        by a crash are marked interrupted.
+        """
+        path = Path(path)
+        # Lock first: a second writer learns at once, before a long integrity check.
+        lock = WriteLock.acquire(path)
+        conn: sqlite3.Connection | None = None
+        try:
+            inspect_project_file(path, check_integrity=True)
+            conn = connect(path, mode="rw")
+            enable_wal(conn, path)
+            _migrate(conn, path)
+            store = cls(path, conn, lock=lock)
+            store._mark_interrupted_passes()
+            return store
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            lock.release()
+            raise
+
+    @classmethod
+    def open_reader(cls, path: Path | str, *, check_integrity: bool = False) -> ProjectStore:
+        """Open a project read-only (for a thread beside the writer, or for ``info``).
+
+        Never takes the write lock, never writes, never migrates: an older file format
+        raises OutdatedProjectError. Identity, version and schema are always checked;
+        ``check_integrity`` adds SQLite's integrity check (the writer's open already did it).
+        """
+        path = Path(path)
+        facts = inspect_project_file(path, check_integrity=check_integrity)
+        if facts.version < SCHEMA_VERSION:
+            raise OutdatedProjectError(
+                f"{path} uses an older file format ({facts.version}); open it for writing once "
+                "to upgrade it.",
+                path=path,
+            )
+        return cls(path, connect(path, mode="ro"), lock=None)
+
+    def close(self) -> None:
+        """Close the file and release the write lock (idempotent)."""
+        with self._mutex:
+            conn, self._conn = self._conn, None
+            try:
+                if conn is not None:
+                    conn.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
+
+    def __enter__(self) -> ProjectStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "closed" if self.closed else "read-only" if self.read_only else "read-write"
+        return f"<ProjectStore {str(self.path)!r} {mode}>"
+
+    def _mark_interrupted_passes(self) -> None:
+        with self._write(touch=False) as conn:
+            conn.execute(
+                "UPDATE render_pass SET status = 'interrupted', finished = ?, error = ? "
+                "WHERE status = 'running'",
+                (now_text(), INTERRUPTED_MESSAGE),
+            )
+
+    # ------------------------------------------------------------------ copies
+
+    def save_as(self, dest: Path | str) -> Path:
+        """Write a complete copy of the project to ``dest`` and return its path.
+
+        Uses SQLite's online backup into a temporary file next to ``dest``, fsyncs it and
+        renames it into place, so ``dest`` is never half-written. Safe while another store
+        (the engine worker) commits: the copy is one consistent snapshot. ``dest`` is
+        replaced if it exists (ProjectLockedError if it is open for writing). This store
+        stays on its own file; open the copy to continue there.
+        """
+        dest = Path(dest)
+        if dest.exists() and dest.resolve() == self.path.resolve():
+            raise ProjectError(f"{dest} is this project itself; choose another file name.")
+        dest_lock = WriteLock.acquire(dest)  # nobody may be writing the file we replace
+        temp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.saving")
+        try:
+            target = sqlite3.connect(temp, isolation_level=None)
+            try:
+                with self._read() as conn:
+                    conn.backup(target)
+                # The copy keeps WAL mode; fold any log into the file and close it cleanly.
+                target.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                target.close()
+            _fsync_file(temp)
+            # A stale log of an old file at dest would be replayed onto the new one.
+            for stale in (sidecar(dest, "-wal"), sidecar(dest, "-shm")):
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
+            os.replace(temp, dest)
+            _fsync_dir(dest.parent)
+        finally:
+            for leftover in (temp, sidecar(temp, "-wal"), sidecar(temp, "-shm")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+            dest_lock.release()
+        return dest
+
+    # ------------------------------------------------------------------ summaries and import
+
+    def to_json(self) -> dict[str, Any]:
+        """The project as JSON data (``storyboard info --json``): story, cast, frames with
+        their image history ids, and passes. No pixels."""
+        with self._read() as conn:
+            story = self.story()
+            cards = self.board()
+            history: dict[int, list[dict[str, int]]] = {}
+            for image_id, frame_id, pass_id, rnd in conn.execute(
+                "SELECT id, frame_id, pass_id, round FROM image ORDER BY round, id"
+            ):
+                history.setdefault(frame_id, []).append(
+                    {"id": image_id, "pass": pass_id, "round": rnd}
+                )
+            return {
+                "title": story.title,
+                "settings": story.settings.to_dict(),
+                "models_config": story.models_config,
+                "created": story.created.isoformat(),
+                "modified": story.modified.isoformat(),
+                "cast": [_cast_json(member) for member in self.cast()],
+                "frames": [
+                    {
+                        "index": card.frame.position + 1,
+                        **_frame_json(card.frame),
+                        "prompt": card.compiled_prompt,
+                        "seed": story.settings.seed_for(card.frame),
+                        "stale": card.stale,
+                        "current_image": card.current_image_id,
+                        "images": history.get(card.frame.id, []),
+                    }
+                    for card in cards
+                ],
+                "passes": [
+                    {
+                        "id": info.id,
+                        "kind": info.kind,
+                        "status": info.status,
+                        "frames": list(info.frame_ids),
+                        "references": list(info.reference_image_ids),
+                        "created": info.created.isoformat(),
+                        "finished": info.finished.isoformat() if info.finished else None,
+                        "error": info.error,
+                    }
+                    for info in self.passes()
+                ],
+            }
+
+    def import_story_text(self, text: str) -> list[Frame]:
+        """Add the cast and frames of story text (see ``textimport``) in one transaction.
+
+        A cast member that already exists under the same name (ignoring case) keeps its
+        description. Frames are appended. Raises StoryTextError with line numbers.
+        """
+        parsed = parse_story_text(text, known_cast=[m.name for m in self.cast()])
+        cast = [
+            (self._check_cast_name(name), self._check_description(text))
+            for name, text in parsed.cast
+        ]
+        cards = [check_frame_fields(card) for card in parsed.frames]
+        with self._write() as conn:
+            taken = {name.casefold() for (name,) in conn.execute("SELECT name FROM cast_member")}
+            for name, description in cast:
+                if name.casefold() not in taken:
+                    self._insert_cast_member(conn, name, description, None)
+                    taken.add(name.casefold())
+            return self._insert_frames(conn, cards, None)
+
+
+def _cast_json(member: CastMember) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "name": member.name,
+        "description": member.description,
+        "color": member.color,
+    }
+
+
+def _frame_json(frame: Frame) -> dict[str, Any]:
+    return {
+        "id": frame.id,
+        "character": frame.character,
+        "interaction": frame.interaction,
+        "scene": frame.scene,
+        "caption": frame.caption,
+        "notes": frame.notes,
+        "shot_label": frame.shot_label,
+        "duration": frame.duration,
+        "posed": frame.posed,
+        "seed_override": frame.seed_override,
+        "locked": frame.locked,
+        "chosen_image": frame.chosen_image_id,
+    }
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Apply the migrations from the file's version to ours, one transaction each."""
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version >= SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                if version > SCHEMA_VERSION:
+                    raise NewerVersionError(
+                        f"{path} was upgraded by a newer version of the app meanwhile.",
+                        path=path,
+                        version=version,
+                    )
+                return
+            MIGRATIONS[version](conn)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable (POSIX; directories cannot be opened on Windows)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
