@@ -94,7 +94,7 @@ class ExportOptions:
     title_page: bool = False
     panels_per_page: int = 3
     shot_numbering: ShotNumbering = "1"
-    caption_placement: CaptionPlacement = "below"
+    caption_placement: CaptionPlacement = "inside"
     dpi: int = 300
 
     def __post_init__(self) -> None:

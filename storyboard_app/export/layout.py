@@ -271,10 +271,10 @@ def layout_board(
     typesetter = typesetter or Typesetter()
     width, height, trim = page_geometry(options)
     content = content_rect(options, trim)
-    aspects, typical = panel_aspects(board)
+    aspects, _ = panel_aspects(board)
     if options.layout == "comic":
         drafts = layout_comic.draft_pages(board, options, content, aspects, typesetter)
     else:
         body = layout_pages.film_body(content)
-        drafts = layout_film.draft_pages(board, options, body, aspects, typical, typesetter)
+        drafts = layout_film.draft_pages(board, options, body, aspects, typesetter)
     return layout_pages.assemble(board, options, (width, height, trim, content), drafts, typesetter)

@@ -26,7 +26,7 @@ from storyboard_app.export.layout import (
     single_line,
 )
 from storyboard_app.export.naming import shot_labels
-from storyboard_app.export.typeset import Typesetter, paragraphs
+from storyboard_app.export.typeset import WRAP_SLACK, Typesetter, paragraphs
 
 CAPTION_SIZE = 9.0
 CAPTION_MIN_SIZE = 6.0
@@ -245,9 +245,11 @@ def _slot(
         lines = typesetter.set_text(caption, inner_w, CAPTION_SIZE)
         need = lines[-1].top + typesetter.line_height(CAPTION_SIZE) + 2 * BOX_PAD[1]
         height = min(need, MAX_CAPTION_SHARE * frame.h)
-        box = Rect(
-            frame.x + BOX_INSET, frame.bottom - BOX_INSET - height, frame.w - 2 * BOX_INSET, height
-        )
+        if need <= height:  # the box hugs its text, like a lettered caption
+            inner_w = min(inner_w, max(line.width for line in lines) / WRAP_SLACK + 1)
+        width = inner_w + 2 * BOX_PAD[0]
+        x = frame.right - BOX_INSET - width if options.rtl else frame.x + BOX_INSET
+        box = Rect(x, frame.y + BOX_INSET, width, height)
         texts.append(
             fit_box(
                 typesetter,
@@ -267,16 +269,16 @@ def _slot(
 
 
 def _tag(typesetter: Typesetter, label: str, frame: Rect, rtl: bool) -> TextBlock:
-    """The shot label in a small box tucked into the panel's first corner."""
+    """The shot label in a small box tucked into the panel's last corner."""
     pad = 3.0
     width = min(frame.w * 0.6, typesetter.advance(label, TAG_SIZE, True) + 2 * pad + 1)
     height = typesetter.line_height(TAG_SIZE) + 2
-    x = frame.right - width if rtl else frame.x
+    x = frame.x if rtl else frame.right - width
     return single_line(
         typesetter,
         "shot-tag",
         label,
-        Rect(x, frame.y, width, height),
+        Rect(x, frame.bottom - height, width, height),
         TAG_SIZE,
         bold=True,
         align="center",

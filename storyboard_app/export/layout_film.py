@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from storyboard_app.export.board import ExportBoard, ExportOptions, ExportPanel
 from storyboard_app.export.layout import (
@@ -29,6 +30,8 @@ BODY_MIN_SIZE = 6.0
 HEADING_SCALE = 0.75
 LABEL_COLUMN = 56.0
 WIDE_CELL = 1.8  # cells at least this much wider than tall are laid out as a row
+IMAGE_SHARE = 0.58  # of a stacked cell's height below its label bar
+TEXT_FLOOR = 7.0
 
 
 def grid_shape(per_page: int, landscape: bool) -> tuple[int, int]:
@@ -40,54 +43,67 @@ def grid_shape(per_page: int, landscape: bool) -> tuple[int, int]:
     return columns, math.ceil(per_page / columns)
 
 
+@dataclass(frozen=True)
+class _Cell:
+    """A shot's place on the sheet before its text is fitted."""
+
+    position: int
+    label: str
+    image: Rect
+    text: Rect
+    texts: tuple[TextBlock, ...]
+    sections: tuple[Paragraph, ...]
+
+
 def draft_pages(
     board: ExportBoard,
     options: ExportOptions,
     body: Rect,
     aspects: Sequence[float],
-    typical: float,
     typesetter: Typesetter,
 ) -> list[DraftPage]:
     """Film sheets, before page numbers, headers and continuation pages are added."""
-    del typical  # panels without images already carry the typical aspect
     labels = shot_labels(board.panels, options.shot_numbering)
     per_page = options.panels_per_page
     columns, rows = grid_shape(per_page, body.w > body.h)
     gutter = max(options.gutter_mm * MM, 6.0)
     cell_w = (body.w - (columns - 1) * gutter) / columns
     cell_h = (body.h - (rows - 1) * gutter) / rows
-    wide = cell_w / cell_h >= WIDE_CELL
+    make = _row_cell if cell_w / cell_h >= WIDE_CELL else _stacked_cell
     drafts = []
     for start in range(0, len(board.panels), per_page):
         draft = DraftPage()
+        cells = []
         positions = range(start, min(len(board.panels), start + per_page))
         for k, position in enumerate(positions):
             row, column = divmod(k, columns)
-            cell = Rect(
-                body.x + column * (cell_w + gutter),
-                body.y + row * (cell_h + gutter),
-                cell_w,
-                cell_h,
-            )
+            x, y = body.x + column * (cell_w + gutter), body.y + row * (cell_h + gutter)
+            cell = Rect(x, y, cell_w, cell_h)
             if options.rtl:
                 cell = cell.mirrored(body)
-            make = _row_cell if wide else _stacked_cell
-            draft.slots.append(
-                make(
-                    board.panels[position],
-                    position,
-                    labels[position],
-                    cell,
-                    aspects[position],
-                    draft,
-                    typesetter,
-                )
+            panel = board.panels[position]
+            cells.append(
+                make(panel, position, labels[position], cell, aspects[position], typesetter)
             )
             if row < rows - 1 and column == 0 and k + columns < len(positions):
-                y = cell.bottom + gutter / 2
-                draft.rules.append((body.x, y, body.right, y))
+                rule_y = cell.bottom + gutter / 2
+                draft.rules.append((body.x, rule_y, body.right, rule_y))
+        size = _page_text_size(cells, typesetter)
+        for cell in cells:
+            draft.slots.append(_slot(board.panels[cell.position], cell, size, draft, typesetter))
         drafts.append(draft)
     return drafts
+
+
+def _page_text_size(cells: Sequence[_Cell], typesetter: Typesetter) -> float:
+    """One text size for the whole sheet: the largest at which every shot's text fits,
+    but no smaller than TEXT_FLOOR (a shot needing less shrinks alone, then continues)."""
+    size = BODY_SIZE
+    for cell in cells:
+        if cell.sections:
+            fitted = typesetter.fit(cell.sections, cell.text.w, cell.text.h, BODY_SIZE, TEXT_FLOOR)
+            size = min(size, fitted.size)
+    return size
 
 
 def _row_cell(
@@ -96,20 +112,19 @@ def _row_cell(
     label: str,
     cell: Rect,
     aspect: float,
-    draft: DraftPage,
     typesetter: Typesetter,
-) -> PanelSlot:
+) -> _Cell:
     label_box = Rect(cell.x, cell.y, LABEL_COLUMN - 8, 22)
-    texts = [
+    texts = (
         single_line(typesetter, "shot", label, label_box, 15, bold=True, min_size=7),
         _duration(typesetter, panel, Rect(cell.x, label_box.bottom + 2, LABEL_COLUMN - 8, 12)),
-    ]
+    )
     left = cell.x + LABEL_COLUMN
     width = min(cell.h * aspect, (cell.right - left) * 0.55)
     image = Rect(left, cell.y, width, width / aspect)
     text_x = image.right + 12
     text = Rect(text_x, cell.y, cell.right - text_x, cell.h)
-    return _slot(panel, position, label, image, text, texts, draft, typesetter)
+    return _Cell(position, label, image, text, texts, _sections(panel))
 
 
 def _stacked_cell(
@@ -118,68 +133,63 @@ def _stacked_cell(
     label: str,
     cell: Rect,
     aspect: float,
-    draft: DraftPage,
     typesetter: Typesetter,
-) -> PanelSlot:
-    bar = Rect(cell.x, cell.y, cell.w, 18)
-    texts = [
-        single_line(
-            typesetter,
-            "shot",
-            label,
-            Rect(bar.x, bar.y, bar.w * 0.7, bar.h),
-            12,
-            bold=True,
-            min_size=7,
-        ),
-        _duration(typesetter, panel, Rect(bar.x + bar.w * 0.7, bar.y, bar.w * 0.3, bar.h), "right"),
-    ]
-    room = Rect(cell.x, bar.bottom + 3, cell.w, (cell.h - bar.h - 3) * 0.62)
-    image = room.fitted(aspect)
+) -> _Cell:
+    room = Rect(cell.x, cell.y + 21, cell.w, (cell.h - 21) * IMAGE_SHARE)
+    image = room.fitted(aspect, align="left")
     image = Rect(image.x, room.y, image.w, image.h)
+    bar = Rect(cell.x, cell.y, image.w, 18)
+    split = bar.w * 0.7
+    texts = (
+        single_line(
+            typesetter, "shot", label, Rect(bar.x, bar.y, split, bar.h), 12, bold=True, min_size=7
+        ),
+        _duration(typesetter, panel, Rect(bar.x + split, bar.y, bar.w - split, bar.h), "right"),
+    )
     text = Rect(cell.x, image.bottom + 8, cell.w, cell.bottom - image.bottom - 8)
-    return _slot(panel, position, label, image, text, texts, draft, typesetter)
+    return _Cell(position, label, image, text, texts, _sections(panel))
 
 
-def _slot(
-    panel: ExportPanel,
-    position: int,
-    label: str,
-    image: Rect,
-    text: Rect,
-    texts: list[TextBlock],
-    draft: DraftPage,
-    typesetter: Typesetter,
-) -> PanelSlot:
-    if panel.image_png is None:
-        texts.append(
-            single_line(typesetter, "placeholder", "No image", image.inset(4), 9, align="center")
-        )
-    sections = []
-    for heading, body in (
+def _sections(panel: ExportPanel) -> tuple[Paragraph, ...]:
+    """ACTION / DIALOGUE / NOTES, each a small heading over the writer's text."""
+    sections: list[Paragraph] = []
+    for heading, text in (
         ("ACTION", panel.action),
         ("DIALOGUE", panel.caption),
         ("NOTES", panel.notes),
     ):
-        if body.strip():
+        if text.strip():
             sections.append(Paragraph(heading, True, HEADING_SCALE, 0.55 if sections else 0.0))
-            sections.extend(paragraphs(body))
-    if sections:
+            sections.extend(paragraphs(text))
+    return tuple(sections)
+
+
+def _slot(
+    panel: ExportPanel, cell: _Cell, size: float, draft: DraftPage, typesetter: Typesetter
+) -> PanelSlot:
+    texts = list(cell.texts)
+    if panel.image_png is None:
+        texts.append(
+            single_line(
+                typesetter, "placeholder", "No image", cell.image.inset(4), 9, align="center"
+            )
+        )
+    if cell.sections:
         texts.append(
             fit_box(
                 typesetter,
                 "body",
-                text,
-                sections,
-                size=BODY_SIZE,
+                cell.text,
+                cell.sections,
+                size=size,
                 min_size=BODY_MIN_SIZE,
                 pad=0.0,
                 slot=len(draft.slots),
-                heading=f"Shot {label} (frame {panel.index})",
+                heading=f"Shot {cell.label} (frame {panel.index})",
                 overflows=draft.overflows,
             )
         )
-    return PanelSlot(position, label, image, image, "fit", tuple(texts))
+    return PanelSlot(cell.position, cell.label, cell.image, cell.image, "fit", tuple(texts))
 
 
 def _duration(

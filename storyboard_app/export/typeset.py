@@ -16,7 +16,7 @@ from storyboard_app.export.qt import export_font
 
 _REFERENCE_PX = 1000
 LINE_SPACING = 1.24  # line height as a multiple of the font size
-_SLACK = 0.985  # keep 1.5% free on each line for kerning across word joins
+WRAP_SLACK = 0.985  # keep 1.5% free on each line for kerning across word joins
 
 
 @dataclass(frozen=True)
@@ -193,14 +193,14 @@ class Typesetter:
     def _tokens(self, text: str, width: float, size: float, bold: bool) -> list[_Token]:
         tokens: list[_Token] = []
         for word in text.split():
-            if self.advance(word, size, bold) <= width * _SLACK:
+            if self.advance(word, size, bold) <= width * WRAP_SLACK:
                 tokens.append(_Token(word, False))
                 continue
             # A word wider than the box is broken by characters rather than clipped.
             piece = ""
             joined = False
             for char in word:
-                if piece and self.advance(piece + char, size, bold) > width * _SLACK:
+                if piece and self.advance(piece + char, size, bold) > width * WRAP_SLACK:
                     tokens.append(_Token(piece, joined))
                     piece, joined = "", True
                 piece += char
@@ -217,7 +217,7 @@ class Typesetter:
         for token in tokens:
             token_width = self.advance(token.text, size, bold)
             gap = 0.0 if token.joined or not text else space
-            if text and line_width + gap + token_width > width * _SLACK:
+            if text and line_width + gap + token_width > width * WRAP_SLACK:
                 lines.append((text, line_width, count))
                 text, line_width, count, gap = "", 0.0, 0, 0.0
             text += (" " if gap else "") + token.text
