@@ -80,6 +80,7 @@ class ExportOptions:
     ``rows``/``columns`` set the comic grid (0 = automatic); ``panels_per_page`` is for
     the film layout. ``bleed_mm`` and ``caption_placement`` apply to the comic layout.
     ``dpi`` is the PDF's resolution and the highest resolution images are embedded at.
+    Comic captions go in lettered boxes inside the panels ("inside") or under them.
     """
 
     layout: Layout = "comic"

@@ -96,13 +96,17 @@ def draft_pages(
 
 
 def _page_text_size(cells: Sequence[_Cell], typesetter: Typesetter) -> float:
-    """One text size for the whole sheet: the largest at which every shot's text fits,
-    but no smaller than TEXT_FLOOR (a shot needing less shrinks alone, then continues)."""
+    """One text size for the whole sheet: the largest at which every shot's text fits.
+
+    A shot whose text does not fit even at TEXT_FLOOR does not pull the others down: it
+    alone shrinks further and then continues on a continuation page.
+    """
     size = BODY_SIZE
     for cell in cells:
         if cell.sections:
             fitted = typesetter.fit(cell.sections, cell.text.w, cell.text.h, BODY_SIZE, TEXT_FLOOR)
-            size = min(size, fitted.size)
+            if not fitted.overflow:
+                size = min(size, fitted.size)
     return size
 
 

@@ -209,7 +209,7 @@ def _with_furniture(
         rules = ((content.x, rule_y, content.right, rule_y),)
         return replace(page, texts=(*page.texts, *texts), rules=(*page.rules, *rules))
     margin = options.margin_mm * MM
-    if margin < 16:
+    if margin < 6 * MM:
         return page
     band = Rect(content.x, content.bottom + (margin - 10) / 2, content.w, 10)
     texts = (

@@ -52,7 +52,15 @@ NONE_REFCOUNT_WORKAROUND = _keep_none_alive()
 
 
 def ensure_gui_app() -> QGuiApplication:
-    """Return the running QGuiApplication, creating an offscreen one if there is none."""
+    """Return the running QGuiApplication (creating an offscreen one if there is none)
+    with the export fonts registered. Call it once from the main thread before exporting
+    from other threads."""
+    app = _gui_app()
+    export_font_family()
+    return app
+
+
+def _gui_app() -> QGuiApplication:
     app = QCoreApplication.instance()
     if app is None:
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -70,7 +78,7 @@ def export_font_family() -> str:
     global _registered
     with _lock:
         if _registered is None:
-            ensure_gui_app()
+            _gui_app()
             families: set[str] = set()
             for name in FONT_FILES:
                 path = FONT_DIR / name

@@ -250,8 +250,10 @@ def test_a_120_frame_board_keeps_every_caption(tmp_path):
         assert not missing, f"{options.layout}: captions missing for frames {missing}"
 
 
-@pytest.mark.parametrize("layout", ["comic", "film"])
-def test_a_long_caption_continues_and_is_never_dropped(layout, tmp_path):
+@pytest.mark.parametrize(
+    ("layout", "placement"), [("comic", "inside"), ("comic", "below"), ("film", "inside")]
+)
+def test_a_long_caption_continues_and_is_never_dropped(layout, placement, tmp_path):
     long_caption = " ".join(f"w{n:04d}" for n in range(1, 701))
     board = make_board(4)
     panels = list(board.panels)
@@ -259,7 +261,8 @@ def test_a_long_caption_continues_and_is_never_dropped(layout, tmp_path):
     board = replace(board, panels=tuple(panels))
     out = tmp_path / "long.pdf"
 
-    report = export_pdf(board, ExportOptions(layout=layout, rows=2, columns=2), out)
+    options = ExportOptions(layout=layout, rows=2, columns=2, caption_placement=placement)
+    report = export_pdf(board, options, out)
 
     found = re.findall(r"w\d{4}", poppler.words(out))
     assert found == [f"w{n:04d}" for n in range(1, 701)]
