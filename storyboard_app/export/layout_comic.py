@@ -169,7 +169,8 @@ def _justified(
         assert best is not None
         _, k, height = best
         if start + k == len(aspects) and height > target * STRETCH:
-            height = target  # a short last row keeps its panels' natural size
+            # A short last row is not blown up: it takes its neighbours' height.
+            height = min(target, rows[-1].image_h) if rows else target
         height = min(height, content.h * 0.75)
         positions = list(range(start, start + k))
         widths = [aspects[p] * height for p in positions]
