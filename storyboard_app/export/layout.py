@@ -19,6 +19,7 @@ from storyboard_app.export.typeset import Fitted, Paragraph, Typesetter
 
 MM = 72 / 25.4
 PAGE_SIZES_PT = {"A4": (210 * MM, 297 * MM), "Letter": (612.0, 792.0), "comic": (477.0, 733.5)}
+MARKER_SIZE = 6.5  # the "continued on page N" line
 
 PageKind = Literal["title", "panels", "continuation", "sheet"]
 Fit = Literal["cover", "fit"]
@@ -254,9 +255,6 @@ def fit_box(
     return text_block(role, rect, fitted, pad=pad, align=align)
 
 
-MARKER_SIZE = 6.5
-
-
 # ---------------------------------------------------------------------------- the board
 
 
@@ -264,6 +262,7 @@ def layout_board(
     board: ExportBoard, options: ExportOptions, typesetter: Typesetter | None = None
 ) -> tuple[PageLayout, ...]:
     """Lay out every page of ``board`` (title page, panel pages, continuation pages)."""
+    # Imported here: those modules build on the values defined above.
     from storyboard_app.export import layout_comic, layout_film, layout_pages
 
     if not board.panels:
