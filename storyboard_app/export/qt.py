@@ -8,13 +8,12 @@ here, so a page looks the same on every machine and its fonts are embedded in th
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 
 from storyboard_app.export.board import ExportError
@@ -25,30 +24,6 @@ FONT_FAMILY = "DejaVu Sans"
 
 _lock = threading.Lock()
 _registered: str | None = None
-
-
-def _keep_none_alive() -> bool:
-    """Work around shiboken6 6.12 on Python 3.11 returning None without a reference.
-
-    Every call of a void Qt method (``painter.save()``, ``obj.setObjectName()``...) then
-    takes one reference from ``None``; after a few thousand calls CPython 3.11 aborts
-    with "none_dealloc: deallocating None". Python 3.12+ makes None immortal, which hides
-    the bug. Where the leak is detected, None is given the same immortality by hand.
-    Returns True when the workaround was applied.
-    """
-    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
-        return False
-    probe = QObject()
-    before = sys.getrefcount(None)
-    for _ in range(16):
-        probe.setObjectName("probe")
-    if before - sys.getrefcount(None) < 16:
-        return False
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-    return True
-
-
-NONE_REFCOUNT_WORKAROUND = _keep_none_alive()
 
 
 def ensure_gui_app() -> QGuiApplication:

@@ -1,0 +1,149 @@
+"""Which models the app uses: the user's config file, or the preview models.
+
+The config lives in the platform's config folder (``STORYITER_CONFIG_DIR`` overrides it);
+preview models are generated once into the platform's cache folder (``STORYITER_CACHE_DIR``).
+A project refers to models by nothing but their fingerprints in each image's record, so a
+project file moves between machines whose model folders differ.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from storyboard_app.project.errors import ProjectError
+
+if TYPE_CHECKING:
+    from engine.api import ModelPaths, RuntimeSettings
+
+APP_NAME = "storyiter-studio"
+
+
+class ModelConfigError(ProjectError):
+    """The model configuration file is damaged or names impossible values."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Model paths and how to run them. Empty ``base`` means "use the preview models"."""
+
+    base: str = ""
+    image_encoder: str = ""
+    ip_adapter: str = ""
+    controlnet: str = ""
+    lcm: str = ""
+    device: str = "auto"
+    precision: str = "fp32"
+    offload: str = "none"
+    batch_size: int = 4
+    preview_profile: str = "micro"
+
+    @property
+    def configured(self) -> bool:
+        """True when real models are configured (all three required paths)."""
+        return bool(self.base and self.image_encoder and self.ip_adapter)
+
+
+def config_dir() -> Path:
+    env = os.environ.get("STORYITER_CONFIG_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME))
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("STORYITER_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME))
+
+
+def config_path() -> Path:
+    return config_dir() / "models.json"
+
+
+def load_model_config(path: Path | None = None) -> ModelConfig:
+    """The saved configuration (defaults when there is none); a damaged file is named."""
+    path = path or config_path()
+    if not path.exists():
+        return ModelConfig()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelConfigError(f"Model settings file {path} is damaged ({exc}).") from None
+    if not isinstance(data, dict):
+        raise ModelConfigError(f"Model settings file {path} does not hold a JSON object.")
+    known = {f.name: f.type for f in fields(ModelConfig)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            continue
+        want = int if key == "batch_size" else str
+        if not isinstance(value, want) or isinstance(value, bool):
+            raise ModelConfigError(f"Model settings file {path}: {key} must be {want.__name__}.")
+        values[key] = value
+    return ModelConfig(**values)
+
+
+def save_model_config(config: ModelConfig, path: Path | None = None) -> Path:
+    """Write the configuration atomically (temp file + rename)."""
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def preview_models_dir(profile: str = "micro") -> Path:
+    return cache_dir() / "preview-models" / profile
+
+
+def resolve_models(
+    config: ModelConfig | None = None, *, preview: bool = False
+) -> tuple[ModelPaths, RuntimeSettings]:
+    """ModelPaths and RuntimeSettings to run with; preview models when asked or unconfigured.
+
+    Preview models are built on first use (a few seconds) and reused afterwards.
+    """
+    from engine.api import ModelPaths, Offload, Precision, RuntimeSettings
+    from engine.errors import EngineError
+
+    config = config or load_model_config()
+    try:
+        runtime = RuntimeSettings(
+            device=config.device,
+            precision=Precision(config.precision),
+            offload=Offload(config.offload),
+            batch_size=config.batch_size,
+        )
+    except ValueError as exc:
+        raise ModelConfigError(f"Model settings: {exc}.") from None
+    if preview or not config.configured:
+        from engine.preview_models import ensure_preview_models
+
+        try:
+            return ensure_preview_models(
+                preview_models_dir(config.preview_profile), config.preview_profile
+            ), runtime
+        except EngineError as exc:
+            raise ModelConfigError(str(exc)) from None
+
+    def opt(p: str) -> Path | None:
+        return Path(p).expanduser() if p else None
+
+    paths = ModelPaths(
+        base=Path(config.base).expanduser(),
+        image_encoder=Path(config.image_encoder).expanduser(),
+        ip_adapter=Path(config.ip_adapter).expanduser(),
+        controlnet=opt(config.controlnet),
+        lcm=opt(config.lcm),
+    )
+    return paths, runtime

@@ -1,0 +1,383 @@
+"""Turns project state into engine passes and commits what they produce.
+
+Planning is pure reading (``plan_*``): which frames, at which round and scale, attending to
+which reference set. Running (``run_pass``) commits every finished frame in its own
+transaction as it arrives, so a cancel or a crash keeps everything already drawn, and a
+pass's recorded jobs make ``resume`` produce exactly what the uninterrupted pass would have.
+Used by the ``storyboard`` command and the desktop app alike.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from storyboard_app.project.errors import ProjectError
+from storyboard_app.project.store import ProjectStore
+
+if TYPE_CHECKING:
+    from engine.api import CancelToken, FrameResult, PassRequest, ProgressEvent
+    from engine.story_iter import StoryIterEngine
+
+CommitCallback = Callable[[int, int], None]  # (frame id, image id)
+
+
+class NothingToDoError(ProjectError):
+    """The selection has no frame to draw (all locked, none stale, schedule complete...)."""
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    """One frame of a planned pass, with everything recorded for an exact resume."""
+
+    frame_id: int
+    prompt: str
+    seed: int
+    round: int
+    ip_scale: float
+    pose_json: str | None
+    source_hash: str
+
+
+@dataclass(frozen=True)
+class PlannedPass:
+    """A pass ready to run: the frames, the reference set and the settings."""
+
+    kind: str  # "round0" | "iterate" | "stale" | "resume"
+    jobs: tuple[PlannedJob, ...]
+    reference_image_ids: tuple[int, ...]
+    generation: dict[str, Any]  # GenerationSettings as data
+    schedule_rounds: int
+    resume_pass_id: int | None = None
+
+    @property
+    def frame_ids(self) -> tuple[int, ...]:
+        return tuple(j.frame_id for j in self.jobs)
+
+    def settings_record(self) -> dict[str, Any]:
+        """What the store keeps with the pass (enough to resume it identically)."""
+        return {
+            "generation": dict(self.generation),
+            "schedule_rounds": self.schedule_rounds,
+            "jobs": [asdict(j) for j in self.jobs],
+        }
+
+
+@dataclass
+class PassOutcome:
+    """How a pass ended."""
+
+    pass_id: int
+    kind: str
+    status: str  # complete | cancelled | failed
+    image_ids: list[int] = field(default_factory=list)
+    error: str = ""
+    seconds: float = 0.0
+
+
+# ---------------------------------------------------------------------- planning
+
+
+def generation_settings(
+    store: ProjectStore, *, fast: bool | None = None, style: str | None = None
+) -> dict[str, Any]:
+    """The story's generation settings (with per-run overrides) as data."""
+    s = store.settings()
+    return {
+        "steps": s.steps,
+        "guidance": s.guidance,
+        "width": s.width,
+        "height": s.height,
+        "style": style or s.style,
+        "fast": s.fast if fast is None else fast,
+        "controlnet": s.controlnet,
+        "controlnet_scale": 1.0,
+        "reference_size": 256,
+    }
+
+
+def _next_round(store: ProjectStore, frame_id: int) -> int:
+    images = store.images_of_frame(frame_id)
+    return max((i.round for i in images), default=-1) + 1
+
+
+def plan_round0(
+    store: ProjectStore, *, fast: bool | None = None, style: str | None = None
+) -> PlannedPass | None:
+    """Round 0 (text only) for every frame that has no image yet; None if there is none."""
+    from engine.api import scale_for_round
+
+    settings = store.settings()
+    jobs = []
+    for frame in store.frames():
+        if store.current_image_id(frame.id) is not None:
+            continue
+        jobs.append(
+            PlannedJob(
+                frame.id,
+                store.compiled_prompt(frame),
+                store.frame_seed(frame),
+                0,
+                scale_for_round(0, settings.rounds),
+                frame.pose_json,
+                store.source_hash(frame),
+            )
+        )
+    if not jobs:
+        return None
+    return PlannedPass(
+        "round0",
+        tuple(jobs),
+        (),
+        generation_settings(store, fast=fast, style=style),
+        settings.rounds,
+    )
+
+
+def plan_iterate(
+    store: ProjectStore,
+    frame_ids: Sequence[int] | None = None,
+    *,
+    stale: bool = False,
+    fast: bool | None = None,
+    style: str | None = None,
+) -> PlannedPass:
+    """Re-draw frames against the current image of **every** frame (locked ones included).
+
+    ``frame_ids`` None means every unlocked frame; ``stale`` keeps only stale frames. Each
+    frame gets its own next round number and that round's scale on the story's schedule.
+    Raises NothingToDoError when no frame qualifies, ProjectError when a frame has no image.
+    """
+    from engine.api import scale_for_round
+
+    settings = store.settings()
+    frames = store.frames()
+    by_id = {f.id: f for f in frames}
+    missing = [f.position + 1 for f in frames if store.current_image_id(f.id) is None]
+    if missing:
+        raise ProjectError(
+            f"Frames {', '.join(map(str, missing))} have no image yet: run round 0 first."
+        )
+    if frame_ids is None:
+        chosen = [f for f in frames if not f.locked]
+    else:
+        unknown = [i for i in frame_ids if i not in by_id]
+        if unknown:
+            raise ProjectError(f"No frame with id {unknown[0]} in this project.")
+        chosen = [by_id[i] for i in frame_ids]
+    if stale:
+        stale_ids = set(store.stale_frame_ids())
+        chosen = [f for f in chosen if f.id in stale_ids]
+    if not chosen:
+        raise NothingToDoError(
+            "No stale frame to re-draw." if stale else "Every selected frame is locked."
+        )
+    reference_ids, _ = store.current_embeddings()
+    jobs = []
+    for frame in chosen:
+        r = _next_round(store, frame.id)
+        jobs.append(
+            PlannedJob(
+                frame.id,
+                store.compiled_prompt(frame),
+                store.frame_seed(frame),
+                r,
+                scale_for_round(r, settings.rounds),
+                frame.pose_json,
+                store.source_hash(frame),
+            )
+        )
+    return PlannedPass(
+        "stale" if stale else "iterate",
+        tuple(jobs),
+        tuple(reference_ids),
+        generation_settings(store, fast=fast, style=style),
+        settings.rounds,
+    )
+
+
+def plan_resume(store: ProjectStore, pass_id: int | None = None) -> PlannedPass:
+    """The unfinished frames of an interrupted or cancelled pass, exactly as recorded."""
+    if pass_id is None:
+        unfinished = store.unfinished_passes()
+        if not unfinished:
+            raise NothingToDoError("There is no interrupted or cancelled pass to resume.")
+        info = unfinished[-1]
+    else:
+        info = store.pass_info(pass_id)
+    record = info.settings
+    pending = set(store.pending_frame_ids(info.id))
+    try:
+        jobs = tuple(PlannedJob(**j) for j in record["jobs"] if j["frame_id"] in pending)
+        generation = dict(record["generation"])
+        schedule = int(record["schedule_rounds"])
+    except (KeyError, TypeError, ValueError):
+        raise ProjectError(f"Pass {info.id} has no usable record of its jobs.") from None
+    if not jobs:
+        raise NothingToDoError(f"Pass {info.id} has no frame left to draw.")
+    return PlannedPass("resume", jobs, info.reference_image_ids, generation, schedule, info.id)
+
+
+# ---------------------------------------------------------------------- running
+
+
+def build_request(store: ProjectStore, plan: PlannedPass, pass_id: int) -> PassRequest:
+    """The engine's request for a plan: jobs, settings and the reference embeddings."""
+    from engine.api import FrameJob, GenerationSettings, PassRequest, ReferenceSet
+    from engine.pose import parse_openpose
+
+    generation = GenerationSettings(**plan.generation)
+    references = None
+    if plan.reference_image_ids:
+        embeddings = store.image_embeddings(plan.reference_image_ids)
+        references = ReferenceSet(tuple(str(i) for i in plan.reference_image_ids), embeddings)
+    jobs = tuple(
+        FrameJob(
+            frame_id=str(j.frame_id),
+            prompt=j.prompt,
+            seed=j.seed,
+            round=j.round,
+            ip_scale=j.ip_scale,
+            pose=parse_openpose(j.pose_json) if (j.pose_json and generation.controlnet) else None,
+        )
+        for j in plan.jobs
+    )
+    return PassRequest(jobs, generation, references, pass_id=str(pass_id))
+
+
+def png_bytes(image: Any) -> bytes:
+    """PNG of a PIL image (fast compression: generated art barely shrinks at higher levels)."""
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def thumbnail_bytes(image: Any, side: int = 256) -> bytes:
+    """A small PNG of a PIL image for the board."""
+    small = image.copy()
+    small.thumbnail((side, side))
+    return png_bytes(small)
+
+
+def commit_result(store: ProjectStore, pass_id: int, job: PlannedJob, result: FrameResult) -> int:
+    """Store one engine result (image, thumbnail, embedding, record) in one transaction."""
+    return store.commit_image(
+        pass_id=pass_id,
+        frame_id=job.frame_id,
+        round=job.round,
+        png=png_bytes(result.image),
+        thumbnail_png=thumbnail_bytes(result.image),
+        embedding=result.embedding,
+        record=result.record.to_dict() | {"pose_json": job.pose_json},
+        source_hash=job.source_hash,
+        seed=job.seed,
+        ip_scale=job.ip_scale,
+        width=result.image.width,
+        height=result.image.height,
+    )
+
+
+def run_pass(
+    store: ProjectStore,
+    engine: StoryIterEngine,
+    plan: PlannedPass,
+    *,
+    cancel: CancelToken | None = None,
+    on_progress: Callable[[ProgressEvent], None] | None = None,
+    on_commit: CommitCallback | None = None,
+) -> PassOutcome:
+    """Run a planned pass, committing each frame as it is finished.
+
+    The pass row says running until it ends as complete, cancelled or failed; a crash leaves
+    it running, which the next open turns into "interrupted" (resumable).
+    """
+    from engine.api import CancelToken
+    from engine.errors import EngineError
+
+    cancel = cancel or CancelToken()
+    if plan.resume_pass_id is not None:
+        store.reopen_pass(plan.resume_pass_id)
+        pass_id = plan.resume_pass_id
+    else:
+        pass_id = store.begin_pass(
+            plan.kind, plan.frame_ids, plan.reference_image_ids, plan.settings_record()
+        )
+    outcome = PassOutcome(pass_id, plan.kind, "running")
+    started = time.perf_counter()
+    jobs = {str(j.frame_id): j for j in plan.jobs}
+    try:
+        request = build_request(store, plan, pass_id)
+        for result in engine.run_pass(request, cancel=cancel, on_progress=on_progress):
+            job = jobs[result.frame_id]
+            image_id = commit_result(store, pass_id, job, result)
+            outcome.image_ids.append(image_id)
+            if on_commit:
+                on_commit(job.frame_id, image_id)
+    except (EngineError, ProjectError) as exc:
+        outcome.status, outcome.error = "failed", str(exc)
+    except BaseException as exc:  # KeyboardInterrupt, bugs: record, then let it propagate
+        store.finish_pass(pass_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    else:
+        outcome.status = "cancelled" if cancel.cancelled else "complete"
+    store.finish_pass(pass_id, outcome.status, outcome.error)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def render(
+    store: ProjectStore,
+    engine: StoryIterEngine,
+    *,
+    rounds: int | None = None,
+    frame_ids: Sequence[int] | None = None,
+    stale: bool = False,
+    resume: bool = False,
+    fast: bool | None = None,
+    style: str | None = None,
+    cancel: CancelToken | None = None,
+    on_progress: Callable[[ProgressEvent], None] | None = None,
+    on_commit: CommitCallback | None = None,
+    on_pass: Callable[[PlannedPass], None] | None = None,
+) -> list[PassOutcome]:
+    """The writer's "render": resume / round 0 where needed, then ``rounds`` iterations.
+
+    ``rounds`` None completes the story's schedule (rounds 1..L for the frames drawn).
+    Stops at the first pass that does not complete.
+    """
+    from engine.api import CancelToken
+
+    cancel = cancel or CancelToken()
+    plans: Iterable[PlannedPass]
+
+    def passes() -> Iterable[PlannedPass]:
+        if resume:
+            yield plan_resume(store)
+            return
+        first = plan_round0(store, fast=fast, style=style)
+        if first is not None:
+            yield first
+        todo = rounds
+        if todo is None:
+            done = max((c.latest_round or 0) for c in store.board()) if store.frames() else 0
+            todo = max(store.settings().rounds - done, 0)
+        for _ in range(todo):
+            yield plan_iterate(store, frame_ids, stale=stale, fast=fast, style=style)
+            if stale:
+                return
+
+    plans = passes()
+    outcomes = []
+    for plan in plans:
+        if on_pass:
+            on_pass(plan)
+        outcome = run_pass(
+            store, engine, plan, cancel=cancel, on_progress=on_progress, on_commit=on_commit
+        )
+        outcomes.append(outcome)
+        if outcome.status != "complete":
+            break
+    return outcomes
