@@ -7,13 +7,14 @@ errors that mean damage, a full disk or I/O failure become ProjectError with a m
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from storyboard_app.project.errors import (
     DamagedProjectError,
@@ -27,6 +28,29 @@ _SQLITE_IOERR = 10
 _SQLITE_CORRUPT = 11
 _SQLITE_FULL = 13
 _SQLITE_NOTADB = 26
+
+
+class StoredDataError(ValueError):
+    """A stored value that does not decode; reads turn it into DamagedProjectError."""
+
+
+def stored_json(text: Any, kind: type, what: str) -> Any:
+    """Decode JSON text stored by the app, checking the type of its top level."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        raise StoredDataError(f"{what} is not valid JSON") from None
+    if not isinstance(value, kind):
+        raise StoredDataError(f"{what} is not a JSON {kind.__name__}")
+    return value
+
+
+def stored_ids(text: Any, what: str) -> tuple[int, ...]:
+    """Decode a stored JSON list of ids."""
+    ids = stored_json(text, list, what)
+    if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+        raise StoredDataError(f"{what} holds something other than ids")
+    return tuple(ids)
 
 
 def now_text() -> str:
@@ -88,6 +112,10 @@ class StoreConnection:
                         conn.execute("COMMIT")
             except sqlite3.Error as e:
                 self._reraise(e)
+            except StoredDataError as e:
+                raise DamagedProjectError(
+                    f"{self._path} is damaged: {e}. Open a backup copy.", path=self._path
+                ) from e
 
     @contextmanager
     def _write(self, *, touch: bool = True) -> Iterator[sqlite3.Connection]:
@@ -114,6 +142,10 @@ class StoreConnection:
                     raise
             except sqlite3.Error as e:
                 self._reraise(e)
+            except StoredDataError as e:
+                raise DamagedProjectError(
+                    f"{self._path} is damaged: {e}. Open a backup copy.", path=self._path
+                ) from e
 
     def _reraise(self, error: sqlite3.Error) -> NoReturn:
         translated = self._translate(error)

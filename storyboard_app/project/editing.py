@@ -18,7 +18,13 @@ from typing import Any
 from engine.errors import PoseError
 from engine.pose import parse_openpose, pose_fingerprint
 from engine.prompts import compile_card
-from storyboard_app.project.connection import StoreConnection, parse_time
+from storyboard_app.project.connection import (
+    StoreConnection,
+    StoredDataError,
+    parse_time,
+    stored_ids,
+    stored_json,
+)
 from storyboard_app.project.errors import (
     CastNameTakenError,
     InvalidPoseError,
@@ -112,14 +118,22 @@ class StoryEditing(StoreConnection):
             row = conn.execute(
                 "SELECT title, settings_json, models_config, created, modified FROM story"
             ).fetchone()
-        title, settings_json, models_config, created, modified = row
-        return Story(
-            title=title,
-            settings=StorySettings.from_dict(json.loads(settings_json)),
-            models_config=models_config,
-            created=parse_time(created),
-            modified=parse_time(modified),
-        )
+            if row is None:
+                raise StoredDataError("its story row is missing")
+            title, settings_json, models_config, created, modified = row
+            try:
+                settings = StorySettings.from_dict(
+                    stored_json(settings_json, dict, "The story settings")
+                )
+            except InvalidValueError as e:
+                raise StoredDataError(f"the story settings are invalid ({e})") from None
+            return Story(
+                title=title,
+                settings=settings,
+                models_config=models_config,
+                created=parse_time(created),
+                modified=parse_time(modified),
+            )
 
     def settings(self) -> StorySettings:
         """The story's settings (shortcut for ``story().settings``)."""
@@ -354,7 +368,7 @@ class StoryEditing(StoreConnection):
             for (frame_ids_json,) in conn.execute(
                 "SELECT frame_ids_json FROM render_pass WHERE status = 'running'"
             ):
-                if frame_id in json.loads(frame_ids_json):
+                if frame_id in stored_ids(frame_ids_json, "A running pass's frame list"):
                     raise PassStateError(
                         f"Frame {frame.position + 1} is being drawn right now; cancel the "
                         "running pass before deleting it."

@@ -1,4 +1,4 @@
-"""Every round of every frame: passes, committed images, the current image, and the board.
+"""Every round of every frame: committed images, the current image, and the board.
 
 One generated image is one transaction (metadata, full PNG, thumbnail, embedding and the
 engine's record together), so a crash loses at most the image in flight. Full PNGs live in a
@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from engine.prompts import compile_card
-from storyboard_app.project.connection import now_text, parse_time
-from storyboard_app.project.editing import FRAME_COLUMNS, StoryEditing, card_source_hash
+from storyboard_app.project.connection import now_text, parse_time, stored_json
+from storyboard_app.project.editing import FRAME_COLUMNS, card_source_hash
 from storyboard_app.project.editing import frame_from_row as _frame_from_row
 from storyboard_app.project.errors import InvalidImageError, InvalidValueError, PassStateError
 from storyboard_app.project.imaging import (
@@ -27,19 +26,14 @@ from storyboard_app.project.imaging import (
     make_thumbnail,
     png_size,
 )
-from storyboard_app.project.model import BoardCard, ImageInfo, PassInfo
+from storyboard_app.project.model import BoardCard, ImageInfo
+from storyboard_app.project.passes import PassLog, id_list, json_text
 
-FINAL_STATUSES = ("complete", "cancelled", "failed")
-RESUMABLE_STATUSES = ("interrupted", "cancelled")
 _IMAGE_COLUMNS = (
     "i.id, i.frame_id, i.pass_id, i.round, i.seed, i.ip_scale, i.width, i.height, i.created, "
     "i.source_hash, i.record_json, e.image_id IS NOT NULL"
 )
 _IMAGE_FROM = "image i LEFT JOIN image_embedding e ON e.image_id = i.id"
-_PASS_COLUMNS = (
-    "id, kind, status, frame_ids_json, reference_image_ids_json, settings_json, created, "
-    "finished, error"
-)
 # A frame's current image: the chosen one, else the latest (highest round, then newest).
 _CURRENT_IMAGE = (
     "COALESCE(f.chosen_image_id, (SELECT i.id FROM image i WHERE i.frame_id = f.id "
@@ -60,167 +54,13 @@ def _image_from_row(row: tuple[Any, ...]) -> ImageInfo:
         height=height,
         created=parse_time(created),
         source_hash=source,
-        record=json.loads(record),
+        record=stored_json(record, dict, f"The record of image {image_id}"),
         has_embedding=bool(row[11]),
     )
 
 
-def _pass_from_row(row: tuple[Any, ...]) -> PassInfo:
-    pass_id, kind, status, frames, references, settings, created, finished, error = row
-    return PassInfo(
-        id=pass_id,
-        kind=kind,
-        status=status,
-        frame_ids=tuple(json.loads(frames)),
-        reference_image_ids=tuple(json.loads(references)),
-        settings=json.loads(settings),
-        created=parse_time(created),
-        finished=parse_time(finished) if finished else None,
-        error=error,
-    )
-
-
-def _json_text(value: Any, what: str) -> str:
-    try:
-        return json.dumps(value, allow_nan=False, sort_keys=True)
-    except (TypeError, ValueError) as e:
-        raise InvalidValueError(f"{what} must be plain JSON data ({e}).") from None
-
-
-def _id_list(values: Iterable[Any], what: str) -> list[int]:
-    ids = list(values)
-    if any(isinstance(v, bool) or not isinstance(v, int) for v in ids):
-        raise InvalidValueError(f"{what} must be whole-number ids; got {ids!r}.")
-    return ids
-
-
-class ImageHistory(StoryEditing):
-    """Passes, images, current images and the board (a part of ProjectStore)."""
-
-    # ------------------------------------------------------------------ passes
-
-    def begin_pass(
-        self,
-        kind: str,
-        frame_ids: Sequence[int],
-        reference_image_ids: Sequence[int],
-        settings: Mapping[str, Any],
-    ) -> int:
-        """Record a new running pass and return its id.
-
-        ``reference_image_ids`` is the reference set every frame attends to (in order);
-        ``settings`` is the pass's generation settings as JSON data. Only one pass runs at
-        a time (PassStateError otherwise).
-        """
-        if not isinstance(kind, str) or not kind.strip():
-            raise InvalidValueError(f"A pass kind must be non-empty text, not {kind!r}.")
-        frames = _id_list(frame_ids, "Pass frames")
-        references = _id_list(reference_image_ids, "Reference images")
-        if len(set(frames)) != len(frames):
-            raise InvalidValueError("A pass lists the same frame twice.")
-        settings_json = _json_text(dict(settings), "Pass settings")
-        with self._write() as conn:
-            running = conn.execute("SELECT id FROM render_pass WHERE status = 'running'").fetchone()
-            if running is not None:
-                raise PassStateError(
-                    f"Pass {running[0]} is still running; one pass runs at a time."
-                )
-            self._require_ids(conn, "frame", frames, "frame")
-            self._require_ids(conn, "image", references, "reference image")
-            cursor = conn.execute(
-                "INSERT INTO render_pass (kind, status, frame_ids_json, reference_image_ids_json, "
-                "settings_json, created) VALUES (?, 'running', ?, ?, ?, ?)",
-                (
-                    kind.strip(),
-                    json.dumps(frames),
-                    json.dumps(references),
-                    settings_json,
-                    now_text(),
-                ),
-            )
-            return int(cursor.lastrowid)
-
-    def finish_pass(self, pass_id: int, status: str, error: str = "") -> PassInfo:
-        """End a running pass as "complete", "cancelled" or "failed" (with the error text)."""
-        if status not in FINAL_STATUSES:
-            raise InvalidValueError(
-                f"A pass finishes as one of {', '.join(FINAL_STATUSES)}, not {status!r}."
-            )
-        if not isinstance(error, str):
-            raise InvalidValueError("A pass error must be text.")
-        with self._write() as conn:
-            info = self._pass_in(conn, pass_id)
-            if info.status != "running":
-                raise PassStateError(f"Pass {pass_id} is {info.status}, not running.")
-            conn.execute(
-                "UPDATE render_pass SET status = ?, finished = ?, error = ? WHERE id = ?",
-                (status, now_text(), error, pass_id),
-            )
-            return self._pass_in(conn, pass_id)
-
-    def reopen_pass(self, pass_id: int) -> PassInfo:
-        """Set an interrupted or cancelled pass running again, to resume it.
-
-        Its frames, reference set and settings are unchanged; images it already committed
-        stay. ``pending_frame_ids`` says which frames are still to draw.
-        """
-        with self._write() as conn:
-            info = self._pass_in(conn, pass_id)
-            if info.status not in RESUMABLE_STATUSES:
-                raise PassStateError(f"Pass {pass_id} is {info.status}; it cannot be resumed.")
-            running = conn.execute("SELECT id FROM render_pass WHERE status = 'running'").fetchone()
-            if running is not None:
-                raise PassStateError(
-                    f"Pass {running[0]} is still running; one pass runs at a time."
-                )
-            missing = self._missing_ids(conn, "image", info.reference_image_ids)
-            if missing:
-                raise PassStateError(
-                    f"Pass {pass_id} cannot be resumed: its reference images {missing} were "
-                    "deleted with their frames."
-                )
-            conn.execute(
-                "UPDATE render_pass SET status = 'running', finished = NULL, error = '' "
-                "WHERE id = ?",
-                (pass_id,),
-            )
-            return self._pass_in(conn, pass_id)
-
-    def pass_info(self, pass_id: int) -> PassInfo:
-        """One pass (NotFoundError if there is none with this id)."""
-        with self._read() as conn:
-            return self._pass_in(conn, pass_id)
-
-    def passes(self) -> list[PassInfo]:
-        """Every pass, oldest first."""
-        with self._read() as conn:
-            return [
-                _pass_from_row(r)
-                for r in conn.execute(f"SELECT {_PASS_COLUMNS} FROM render_pass ORDER BY id")
-            ]
-
-    def unfinished_passes(self) -> list[PassInfo]:
-        """Interrupted and cancelled passes that can still be resumed, oldest first.
-
-        A pass whose reference images were deleted (with their frames) cannot be resumed
-        and is left out; so is one with no frame left to draw.
-        """
-        with self._read() as conn:
-            rows = conn.execute(
-                f"SELECT {_PASS_COLUMNS} FROM render_pass "
-                "WHERE status IN ('interrupted', 'cancelled') ORDER BY id"
-            ).fetchall()
-            return [
-                info
-                for info in map(_pass_from_row, rows)
-                if not self._missing_ids(conn, "image", info.reference_image_ids)
-                and self._pending_in(conn, info)
-            ]
-
-    def pending_frame_ids(self, pass_id: int) -> tuple[int, ...]:
-        """Frames of a pass that have no image from it yet (and still exist), in pass order."""
-        with self._read() as conn:
-            return self._pending_in(conn, self._pass_in(conn, pass_id))
+class ImageHistory(PassLog):
+    """Images, current images and the board (a part of ProjectStore)."""
 
     def images_of_pass(self, pass_id: int) -> list[ImageInfo]:
         """The images a pass committed, in commit order."""
@@ -231,41 +71,6 @@ class ImageHistory(StoryEditing):
                 (pass_id,),
             )
             return [_image_from_row(r) for r in rows]
-
-    def _pass_in(self, conn: sqlite3.Connection, pass_id: int) -> PassInfo:
-        row = conn.execute(
-            f"SELECT {_PASS_COLUMNS} FROM render_pass WHERE id = ?", (pass_id,)
-        ).fetchone()
-        if row is None:
-            raise self._missing("pass", pass_id)
-        return _pass_from_row(row)
-
-    def _pending_in(self, conn: sqlite3.Connection, info: PassInfo) -> tuple[int, ...]:
-        done = {
-            r[0] for r in conn.execute("SELECT frame_id FROM image WHERE pass_id = ?", (info.id,))
-        }
-        existing = set(info.frame_ids) - set(self._missing_ids(conn, "frame", info.frame_ids))
-        return tuple(f for f in info.frame_ids if f in existing and f not in done)
-
-    @staticmethod
-    def _missing_ids(conn: sqlite3.Connection, table: str, ids: Sequence[int]) -> list[int]:
-        if not ids:
-            return []
-        found = {
-            r[0]
-            for r in conn.execute(
-                f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps(list(ids)),),
-            )
-        }
-        return [i for i in ids if i not in found]
-
-    def _require_ids(
-        self, conn: sqlite3.Connection, table: str, ids: Sequence[int], what: str
-    ) -> None:
-        missing = self._missing_ids(conn, table, ids)
-        if missing:
-            raise self._missing(what, missing[0])
 
     # ------------------------------------------------------------------ committing images
 
@@ -310,7 +115,7 @@ class ImageHistory(StoryEditing):
         thumbnail = make_thumbnail(png) if thumbnail_png is None else thumbnail_png
         png_size(thumbnail, "The thumbnail")
         dim, embedding_bytes = encode_embedding(embedding)
-        record_json = _json_text(dict(record), "An image record")
+        record_json = json_text(dict(record), "An image record")
         with self._write() as conn:
             self._frame_in(conn, frame_id)
             info = self._pass_in(conn, pass_id)
@@ -354,9 +159,9 @@ class ImageHistory(StoryEditing):
             row = conn.execute(
                 f"SELECT {_IMAGE_COLUMNS} FROM {_IMAGE_FROM} WHERE i.id = ?", (image_id,)
             ).fetchone()
-        if row is None:
-            raise self._missing("image", image_id)
-        return _image_from_row(row)
+            if row is None:
+                raise self._missing("image", image_id)
+            return _image_from_row(row)
 
     def image_png(self, image_id: int) -> bytes:
         """The full-size PNG bytes of an image."""
@@ -375,7 +180,7 @@ class ImageHistory(StoryEditing):
 
         Raises NotFoundError for an unknown id and InvalidValueError when dimensions differ.
         """
-        ids = _id_list(image_ids, "Image ids")
+        ids = id_list(image_ids, "Image ids")
         with self._read() as conn:
             rows = {
                 r[0]: (r[1], r[2])
@@ -447,7 +252,7 @@ class ImageHistory(StoryEditing):
             if frame_ids is None:
                 order = list(current)
             else:
-                order = _id_list(frame_ids, "Frame ids")
+                order = id_list(frame_ids, "Frame ids")
                 self._require_ids(conn, "frame", order, "frame")
             ids = [current[f] for f in order if current[f] is not None]
             return ids, self.image_embeddings(ids)

@@ -16,6 +16,7 @@ from storyboard_app.project.errors import InvalidImageError, InvalidValueError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_IMAGE_PIXELS = 8192 * 8192  # refuse to decode more (a crafted PNG can claim any size)
+MAX_PNG_BYTES = 256 * 1024 * 1024  # well below the file's 512 MiB limit per value
 THUMBNAIL_SIDE = 256
 EMBEDDING_DTYPE = "float16"
 _FLOAT16 = np.dtype("<f2")
@@ -26,6 +27,8 @@ def png_size(png: bytes, what: str = "The image") -> tuple[int, int]:
     """(width, height) from a PNG header, without decoding; InvalidImageError if not a PNG."""
     if not isinstance(png, bytes | bytearray | memoryview) or bytes(png[:8]) != PNG_MAGIC:
         raise InvalidImageError(f"{what} is not a PNG (its first bytes are not the PNG signature).")
+    if len(png) > MAX_PNG_BYTES:
+        raise InvalidImageError(f"{what} is {len(png) / 2**20:.0f} MiB; the limit is 256 MiB.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

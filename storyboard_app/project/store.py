@@ -5,8 +5,9 @@
 the engine worker commits). A store object belongs to one thread at a time; give every thread
 its own store. Only values (``storyboard_app.project.model``) and ids cross threads.
 
-The parts of the API live in ``editing`` (story, cast, frames), ``history`` (passes, images,
-board) and here (opening, migrating, Save As, JSON summary, text import).
+The parts of the API live in ``editing`` (story, cast, frames), ``passes``, ``history``
+(images, current images, board) and here (opening, migrating, Save As, JSON summary, text
+import); ProjectStore combines them.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from storyboard_app.project.history import ImageHistory
 from storyboard_app.project.imaging import make_thumbnail
 from storyboard_app.project.lock import WriteLock
 from storyboard_app.project.model import CastMember, Frame, StorySettings, check_frame_fields
-from storyboard_app.project.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from storyboard_app.project.schema import APPLICATION_ID, MIGRATIONS, PAGE_SIZE, SCHEMA_VERSION
 from storyboard_app.project.textimport import parse_story_text
 
 __all__ = ["ProjectStore", "make_thumbnail"]
@@ -66,6 +67,8 @@ class ProjectStore(ImageHistory):
         if not isinstance(title, str) or not title.strip():
             raise ProjectError("A story title must be non-empty text.")
         settings = StorySettings() if settings is None else settings
+        if not isinstance(settings, StorySettings):
+            raise ProjectError("Story settings must be a StorySettings value.")
         for existing in (path, sidecar(path, "-wal"), sidecar(path, "-shm")):
             if existing.exists() or existing.is_symlink():
                 raise ProjectExistsError(
@@ -77,6 +80,7 @@ class ProjectStore(ImageHistory):
         try:
             conn = connect(temp, mode="rwc")
             try:
+                conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 enable_wal(conn, temp)
                 _migrate(conn, temp)
@@ -105,20 +109,22 @@ class ProjectStore(ImageHistory):
         return cls.open(path)
 
     @classmethod
-    def open(cls, path: Path | str) -> ProjectStore:
+    def open(cls, path: Path | str, *, check_integrity: bool = True) -> ProjectStore:
         """Open a project for reading and writing, taking its write lock.
 
         The file is checked before anything writes to it (NotAProjectError, NewerVersionError,
         DamagedProjectError leave it byte-for-byte unchanged); ProjectLockedError when
         another process has it open. An older file format is migrated; passes left running
-        by a crash are marked interrupted.
+        by a crash are marked interrupted. ``check_integrity`` runs SQLite's integrity check,
+        which reads the whole file (see docs/BENCHMARKS.md); identity, version and schema
+        are always checked.
         """
         path = Path(path)
         # Lock first: a second writer learns at once, before a long integrity check.
         lock = WriteLock.acquire(path)
         conn: sqlite3.Connection | None = None
         try:
-            inspect_project_file(path, check_integrity=True)
+            inspect_project_file(path, check_integrity=check_integrity)
             conn = connect(path, mode="rw")
             enable_wal(conn, path)
             _migrate(conn, path)
@@ -202,10 +208,12 @@ class ProjectStore(ImageHistory):
         try:
             target = sqlite3.connect(temp, isolation_level=None)
             try:
+                # A temporary file needs no journal or syncs of its own: a failed copy is
+                # deleted, a finished one is fsynced below before it takes dest's name.
+                target.execute("PRAGMA journal_mode = OFF")
+                target.execute("PRAGMA synchronous = OFF")
                 with self._read() as conn:
                     conn.backup(target)
-                # The copy keeps WAL mode; fold any log into the file and close it cleanly.
-                target.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 target.close()
             _fsync_file(temp)

@@ -22,7 +22,7 @@ from storyboard_app.project.errors import (
     ProjectError,
     ProjectLockedError,
 )
-from storyboard_app.project.schema import APPLICATION_ID, SCHEMA_VERSION
+from storyboard_app.project.schema import APPLICATION_ID, PAGE_SIZE, SCHEMA_VERSION
 from storyboard_app.project.store import ProjectStore
 from tests.project.crash_writer import commit_test_image, embedding_for
 
@@ -95,7 +95,9 @@ def test_foreign_sqlite_database(tmp_path: Path) -> None:
 def test_truncated_project(tmp_path: Path, keep: str) -> None:
     path = make_project(tmp_path / "cut.storyboard")
     data = path.read_bytes()
-    size = {"half": len(data) // 2 // 4096 * 4096, "header": 60, "odd": len(data) - 1000}[keep]
+    size = {"half": len(data) // 2 // PAGE_SIZE * PAGE_SIZE, "header": 60, "odd": len(data) - 1000}[
+        keep
+    ]
     path.write_bytes(data[:size])
     assert_refused(path, DamagedProjectError, "truncated|damaged")
 
@@ -160,10 +162,11 @@ def test_corrupt_page(tmp_path: Path) -> None:
     path = make_project(tmp_path / "corrupt.storyboard")
     conn = sqlite3.connect(path)
     (root,) = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'image'").fetchone()
+    (size,) = conn.execute("PRAGMA page_size").fetchone()
     conn.close()
     data = bytearray(path.read_bytes())
-    page = (root - 1) * 4096
-    data[page + 8 : page + 4096] = random.Random(3).randbytes(4096 - 8)
+    page = (root - 1) * size
+    data[page + 8 : page + size] = random.Random(3).randbytes(size - 8)
     path.write_bytes(bytes(data))
     before = folder_state(tmp_path)
     for opener in (ProjectStore.open, lambda p: ProjectStore.open_reader(p, check_integrity=True)):
@@ -310,3 +313,24 @@ def test_read_only_folder_gives_a_clear_message(tmp_path: Path) -> None:
             ProjectStore.open(path)
     finally:
         os.chmod(tmp_path / "ro", 0o755)
+
+
+@pytest.mark.parametrize(
+    ("sql", "read"),
+    [
+        ('UPDATE story SET settings_json = \'{"rounds": "ten"\'', "story"),
+        ('UPDATE story SET settings_json = \'{"rounds": "ten"}\'', "story"),
+        ("UPDATE render_pass SET frame_ids_json = '{\"a\": 1}'", "passes"),
+        ("UPDATE image SET record_json = '[1, 2'", "images"),
+    ],
+)
+def test_damaged_stored_values_give_a_clear_error(tmp_path: Path, sql: str, read: str) -> None:
+    path = make_project(tmp_path / "values.storyboard")
+    conn = sqlite3.connect(path)
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+    with ProjectStore.open(path) as store, pytest.raises(DamagedProjectError, match=str(path)):
+        {"story": store.story, "passes": store.passes, "images": lambda: store.images_of_pass(1)}[
+            read
+        ]()

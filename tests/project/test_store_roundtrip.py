@@ -24,7 +24,12 @@ from storyboard_app.project.errors import (
     ReadOnlyProjectError,
 )
 from storyboard_app.project.model import StorySettings
-from storyboard_app.project.schema import APPLICATION_ID, SCHEMA_VERSION, expected_schema
+from storyboard_app.project.schema import (
+    APPLICATION_ID,
+    PAGE_SIZE,
+    SCHEMA_VERSION,
+    expected_schema,
+)
 from storyboard_app.project.store import ProjectStore, make_thumbnail
 from tests.project.crash_writer import commit_test_image, embedding_for, small_png
 
@@ -87,6 +92,7 @@ def test_file_identity_and_pragmas(store: ProjectStore) -> None:
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
     conn.close()
     assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
