@@ -155,6 +155,26 @@ class ProjectStore(ImageHistory):
             )
         return cls(path, connect(path, mode="ro"), lock=None)
 
+    def sibling_writer(self) -> ProjectStore:
+        """Another read-write store on this file, for a second thread of this process.
+
+        It works under this store's write lock instead of taking one (a second ``open`` in
+        the same process is refused by the lock), with its own connection: hand it to one
+        thread (the engine worker) and close it before this store. Closing it leaves the
+        lock held; ReadOnlyProjectError for a read-only store.
+        """
+        from storyboard_app.project.errors import ReadOnlyProjectError
+
+        if self._lock is None:
+            raise ReadOnlyProjectError(
+                f"{self.path} was opened read-only; it has no write lock to share.",
+                path=self.path,
+            )
+        with self._mutex:
+            self._connection()  # ProjectError when this store is closed
+            conn = connect(self.path, mode="rw")
+        return type(self)(self.path, conn, lock=_LentLock(self._lock))  # type: ignore[arg-type]
+
     def close(self) -> None:
         """Close the file and release the write lock (idempotent)."""
         with self._mutex:
@@ -367,3 +387,16 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+class _LentLock:
+    """The owner's write lock as a sibling store sees it: releasing it is the owner's job."""
+
+    def __init__(self, owner: WriteLock) -> None:
+        self._owner = owner
+
+    @property
+    def held(self) -> bool:
+        return self._owner.held
+
+    def release(self) -> None:
+        """Nothing to do: the owning store releases the lock when it closes."""
