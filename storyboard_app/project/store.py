@@ -388,6 +388,7 @@ def _fsync_dir(folder: Path) -> None:
     finally:
         os.close(fd)
 
+
 class _LentLock:
     """The owner's write lock as a sibling store sees it: releasing it is the owner's job."""
 
