@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from storyboard_app.project.errors import (
     DamagedProjectError,
@@ -22,7 +22,6 @@ from storyboard_app.project.errors import (
     ProjectError,
     ReadOnlyProjectError,
 )
-from storyboard_app.project.lock import WriteLock
 
 _SQLITE_IOERR = 10
 _SQLITE_CORRUPT = 11
@@ -64,13 +63,23 @@ def parse_time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+class HeldLock(Protocol):
+    """What a writing store holds: the project's write lock (``lock.WriteLock``) or a share
+    of another store's lock in the same process."""
+
+    @property
+    def held(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
 class StoreConnection:
     """A project file connection, used by one thread at a time (calls are serialised).
 
     Not created directly: see ``ProjectStore.create/open/open_reader``.
     """
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, *, lock: WriteLock | None) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, lock: HeldLock | None) -> None:
         self._path = path
         self._conn: sqlite3.Connection | None = conn
         self._lock = lock
