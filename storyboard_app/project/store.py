@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from storyboard_app.project.connection import now_text
+from storyboard_app.project.connection import HeldLock, now_text
 from storyboard_app.project.database import (
     connect,
     enable_wal,
@@ -33,6 +33,7 @@ from storyboard_app.project.errors import (
     OutdatedProjectError,
     ProjectError,
     ProjectExistsError,
+    ReadOnlyProjectError,
 )
 from storyboard_app.project.history import ImageHistory
 from storyboard_app.project.imaging import make_thumbnail
@@ -163,8 +164,6 @@ class ProjectStore(ImageHistory):
         thread (the engine worker) and close it before this store. Closing it leaves the
         lock held; ReadOnlyProjectError for a read-only store.
         """
-        from storyboard_app.project.errors import ReadOnlyProjectError
-
         if self._lock is None:
             raise ReadOnlyProjectError(
                 f"{self.path} was opened read-only; it has no write lock to share.",
@@ -173,7 +172,7 @@ class ProjectStore(ImageHistory):
         with self._mutex:
             self._connection()  # ProjectError when this store is closed
             conn = connect(self.path, mode="rw")
-        return type(self)(self.path, conn, lock=_LentLock(self._lock))  # type: ignore[arg-type]
+        return type(self)(self.path, conn, lock=_LentLock(self._lock))
 
     def close(self) -> None:
         """Close the file and release the write lock (idempotent)."""
@@ -392,7 +391,7 @@ def _fsync_dir(folder: Path) -> None:
 class _LentLock:
     """The owner's write lock as a sibling store sees it: releasing it is the owner's job."""
 
-    def __init__(self, owner: WriteLock) -> None:
+    def __init__(self, owner: HeldLock) -> None:
         self._owner = owner
 
     @property

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -334,3 +335,44 @@ def test_damaged_stored_values_give_a_clear_error(tmp_path: Path, sql: str, read
         {"story": store.story, "passes": store.passes, "images": lambda: store.images_of_pass(1)}[
             read
         ]()
+
+
+def test_sibling_writer_commits_while_the_owner_edits(tmp_path: Path) -> None:
+    """The GUI's case: the UI thread edits cards while the engine thread commits images."""
+    path = make_project(tmp_path / "gui.storyboard", images=0)
+    committed: list[int] = []
+    errors: list[BaseException] = []
+    with ProjectStore.open(path) as owner:
+        worker_store = owner.sibling_writer()
+
+        def work() -> None:
+            try:
+                rng = random.Random(5)
+                frames = [f.id for f in worker_store.frames()]
+                p = worker_store.begin_pass("round0", frames, [], {})
+                for n in range(60):
+                    committed.append(commit_test_image(worker_store, p, frames[n % 3], rng))
+                worker_store.finish_pass(p, "complete")
+            except BaseException as e:
+                errors.append(e)
+            finally:
+                worker_store.close()
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        edits = 0
+        while worker.is_alive() or edits == 0:
+            frame = owner.frames()[edits % 3]
+            owner.update_frame(frame.id, notes=f"edit {edits}")
+            owner.move_frame(frame.id, (edits + 1) % 3)
+            edits += 1
+            time.sleep(0.002)  # a writer types; it does not edit in a tight loop
+        worker.join()
+        assert not errors, errors
+        assert _check_complete(owner) == set(committed)
+        assert [f.position for f in owner.frames()] == [0, 1, 2]
+        with pytest.raises(ProjectLockedError):  # the lock is still the owner's
+            ProjectStore.open(path)
+    ProjectStore.open(path).close()  # and released with the owner
+    with ProjectStore.open_reader(path) as reader, pytest.raises(ProjectError):
+        reader.sibling_writer()
