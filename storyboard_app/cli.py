@@ -56,6 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--preview-models", action="store_true")
     r.add_argument("--quiet", action="store_true")
 
+    st = sub.add_parser("settings", help="show or change the story's generation settings")
+    st.add_argument("path", type=Path)
+    st.add_argument("--rounds", type=int, help="length L of the scale schedule")
+    st.add_argument("--steps", type=int)
+    st.add_argument("--guidance", type=float)
+    st.add_argument("--size", help="WxH, e.g. 1024x1024")
+    st.add_argument("--style")
+    st.add_argument("--seed", type=int)
+    st.add_argument("--seed-policy", choices=("shared", "per_frame"))
+    st.add_argument("--batch", type=int)
+    st.add_argument("--fast", action=argparse.BooleanOptionalAction)
+    st.add_argument("--controlnet", action=argparse.BooleanOptionalAction)
+    st.add_argument("--title")
+
     h = sub.add_parser("history", help="every image of one frame")
     h.add_argument("path", type=Path)
     h.add_argument("--frame", type=int, required=True)
@@ -219,6 +233,42 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from engine.prompts import get_style
+    from storyboard_app.project.store import ProjectStore
+
+    changes: dict[str, Any] = {
+        "rounds": args.rounds,
+        "steps": args.steps,
+        "guidance": args.guidance,
+        "style": args.style,
+        "seed": args.seed,
+        "seed_policy": args.seed_policy,
+        "batch_size": args.batch,
+        "fast": args.fast,
+        "controlnet": args.controlnet,
+    }
+    if args.size:
+        try:
+            changes["width"], changes["height"] = (int(x) for x in args.size.lower().split("x"))
+        except ValueError:
+            raise ProjectError(f"--size must look like 1024x1024, not {args.size!r}.") from None
+    if args.style:
+        get_style(args.style)
+    changes = {k: v for k, v in changes.items() if v is not None}
+    with ProjectStore.open(args.path) as store:
+        if changes or args.title:
+            settings = replace(store.settings(), **changes)
+            store.update_story(title=args.title or store.story().title, settings=settings)
+        story = store.story()
+    print(story.title)
+    for key, value in story.settings.to_dict().items():
+        print(f"  {key:12} {value}")
+    return 0
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     from storyboard_app.project.store import ProjectStore
 
@@ -363,6 +413,7 @@ COMMANDS = {
     "new": cmd_new,
     "info": cmd_info,
     "render": cmd_render,
+    "settings": cmd_settings,
     "history": cmd_history,
     "choose": cmd_choose,
     "export": cmd_export,
