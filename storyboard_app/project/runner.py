@@ -10,8 +10,11 @@ Used by the ``storyboard`` command and the desktop app alike.
 from __future__ import annotations
 
 import io
+import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -262,14 +265,34 @@ def thumbnail_bytes(image: Any, side: int = 256) -> bytes:
     return png_bytes(small)
 
 
-def commit_result(store: ProjectStore, pass_id: int, job: PlannedJob, result: FrameResult) -> int:
+@dataclass(frozen=True)
+class EncodedImage:
+    """A result's PNG and thumbnail, encoded off the generating thread."""
+
+    png: bytes
+    thumbnail_png: bytes
+
+
+def encode_result(result: FrameResult) -> EncodedImage:
+    """PNG + thumbnail of a result (zlib releases the GIL, so this runs beside the GPU)."""
+    return EncodedImage(png_bytes(result.image), thumbnail_bytes(result.image))
+
+
+def commit_result(
+    store: ProjectStore,
+    pass_id: int,
+    job: PlannedJob,
+    result: FrameResult,
+    encoded: EncodedImage | None = None,
+) -> int:
     """Store one engine result (image, thumbnail, embedding, record) in one transaction."""
+    encoded = encoded or encode_result(result)
     return store.commit_image(
         pass_id=pass_id,
         frame_id=job.frame_id,
         round=job.round,
-        png=png_bytes(result.image),
-        thumbnail_png=thumbnail_bytes(result.image),
+        png=encoded.png,
+        thumbnail_png=encoded.thumbnail_png,
         embedding=result.embedding,
         record=result.record.to_dict() | {"pose_json": job.pose_json},
         source_hash=job.source_hash,
@@ -278,6 +301,9 @@ def commit_result(store: ProjectStore, pass_id: int, job: PlannedJob, result: Fr
         width=result.image.width,
         height=result.image.height,
     )
+
+
+ENCODE_THREADS = max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
 def run_pass(
@@ -308,14 +334,29 @@ def run_pass(
     outcome = PassOutcome(pass_id, plan.kind, "running")
     started = time.perf_counter()
     jobs = {str(j.frame_id): j for j in plan.jobs}
-    try:
-        request = build_request(store, plan, pass_id)
-        for result in engine.run_pass(request, cancel=cancel, on_progress=on_progress):
+    # PNG encoding overlaps the next batch on the GPU; commits stay in order, on this thread
+    # (the store's connection is this thread's). Every finished frame is committed, also on
+    # cancel or error; a crash loses only frames still being encoded.
+    pending: deque[tuple[FrameResult, Future[EncodedImage]]] = deque()
+
+    def commit_ready(wait: bool) -> None:
+        while pending and (wait or pending[0][1].done()):
+            result, future = pending.popleft()
             job = jobs[result.frame_id]
-            image_id = commit_result(store, pass_id, job, result)
+            image_id = commit_result(store, pass_id, job, result, future.result())
             outcome.image_ids.append(image_id)
             if on_commit:
                 on_commit(job.frame_id, image_id)
+
+    try:
+        request = build_request(store, plan, pass_id)
+        with ThreadPoolExecutor(ENCODE_THREADS, thread_name_prefix="png") as pool:
+            try:
+                for result in engine.run_pass(request, cancel=cancel, on_progress=on_progress):
+                    pending.append((result, pool.submit(encode_result, result)))
+                    commit_ready(wait=False)
+            finally:
+                commit_ready(wait=True)
     except (EngineError, ProjectError) as exc:
         outcome.status, outcome.error = "failed", str(exc)
     except BaseException as exc:  # KeyboardInterrupt, bugs: record, then let it propagate

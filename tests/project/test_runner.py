@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.api import CancelToken, RuntimeSettings, scale_for_round
+from engine.api import CancelToken, EventKind, RuntimeSettings, scale_for_round
 from engine.story_iter import StoryIterEngine
 from storyboard_app.project import runner
 from storyboard_app.project.store import ProjectStore
@@ -90,16 +90,16 @@ def test_cancel_keeps_committed_frames_and_resume_equals_uninterrupted(project, 
     copy = ProjectStore.open(project.save_as(tmp_path / "copy.storyiter"))
     try:
         cancel = CancelToken()
-        committed = []
+        frames = project.frames()
+        second_batch = (str(frames[2].id), str(frames[3].id))
 
-        def stop_after_first_batch(frame_id, image_id):
-            committed.append(image_id)
-            if len(committed) == 2:
+        def stop_in_second_batch(event):
+            if event.kind == EventKind.STEP and event.frame_ids == second_batch:
                 cancel.cancel()
 
         plan = runner.plan_iterate(project)
         cancelled = runner.run_pass(
-            project, engine, plan, cancel=cancel, on_commit=stop_after_first_batch
+            project, engine, plan, cancel=cancel, on_progress=stop_in_second_batch
         )
         assert cancelled.status == "cancelled"
         assert len(cancelled.image_ids) == 2
