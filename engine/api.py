@@ -93,6 +93,8 @@ class RuntimeSettings:
     offload: Offload = Offload.NONE
     batch_size: int = 4  # frames per pipeline call; 0 = choose from free memory
     vae_tiling: bool = False
+    channels_last: bool = False  # UNet/VAE convolutions in NHWC (often faster on GPUs)
+    compile_unet: bool = False  # torch.compile the UNet once; the graph is reused by every pass
 
 
 # --------------------------------------------------------------------------- the method

@@ -96,6 +96,8 @@ class LoadedModels:
     image_processor: Any  # CLIPImageProcessor
     adapter_state: dict[str, dict[str, Any]]
     fingerprints: dict[str, str]
+    lcm_unet: Any = None  # preloaded LCM UNet (else loaded from paths.lcm on first use)
+    controlnet: Any = None  # preloaded ControlNet (else loaded from paths.controlnet)
     _variants: dict[tuple[bool, bool], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -161,6 +163,8 @@ class LoadedModels:
     def _load_lcm_unet(self) -> Any:
         from diffusers import UNet2DConditionModel
 
+        if self.lcm_unet is not None:
+            return self.lcm_unet
         if self.paths.lcm is None:
             raise ModelError(
                 "Fast mode needs an LCM-distilled SDXL UNet (latent-consistency/lcm-sdxl); "
@@ -183,6 +187,8 @@ class LoadedModels:
     def _load_controlnet(self) -> Any:
         from diffusers import ControlNetModel
 
+        if self.controlnet is not None:
+            return self.controlnet
         if self.paths.controlnet is None:
             raise ModelError(
                 "ControlNet mode needs an OpenPose SDXL ControlNet "
@@ -205,6 +211,14 @@ def _place(pipe: Any, runtime: RuntimeSettings, device: torch.device) -> None:
         pipe.to(device)
     if runtime.vae_tiling:
         pipe.vae.enable_tiling()
+    if runtime.channels_last:
+        pipe.unet.to(memory_format=torch.channels_last)
+        pipe.vae.to(memory_format=torch.channels_last)
+    if runtime.compile_unet and not getattr(pipe.unet, "_storyiter_compiled", False):
+        # fullgraph off: the adapter processors branch on scale; dynamic off so each
+        # (batch, size) compiles once and is then reused across rounds.
+        pipe.unet.compile(fullgraph=False, dynamic=False)
+        pipe.unet._storyiter_compiled = True
     pipe.set_progress_bar_config(disable=True)
 
 
@@ -223,12 +237,9 @@ def load_models(paths: ModelPaths, runtime: RuntimeSettings) -> LoadedModels:
     """Load the base pipeline, the image encoder and the adapter; checks come first."""
     quiet_library_logs()
     from diffusers import DDIMScheduler, StableDiffusionXLPipeline
+    from transformers import CLIPVisionModelWithProjection
 
-    # The PIL backend, pinned: it is what the reference's preprocessing equals, and a
-    # torchvision backend (when installed) would shift embeddings slightly.
-    from transformers import CLIPImageProcessorPil, CLIPVisionModelWithProjection
-
-    device = resolve_device(runtime.device)
+    resolve_device(runtime.device)  # an impossible device is refused before a slow load
     dtype = _DTYPES[Precision(runtime.precision)]
     check_base(paths.base)
     check_image_encoder(paths.image_encoder)
@@ -258,20 +269,51 @@ def load_models(paths: ModelPaths, runtime: RuntimeSettings) -> LoadedModels:
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelError(f"Could not load the models from {paths.base}: {exc}") from None
 
+    return assemble_models(
+        paths,
+        runtime,
+        pipe,
+        encoder,
+        adapter_state,
+        fingerprints={
+            "base": fingerprint(paths.base),
+            "image_encoder": fingerprint(paths.image_encoder),
+            "ip_adapter": fingerprint(paths.ip_adapter),
+        },
+    )
+
+
+def assemble_models(
+    paths: ModelPaths,
+    runtime: RuntimeSettings,
+    pipe: Any,
+    image_encoder: Any,
+    adapter_state: dict[str, dict[str, Any]],
+    *,
+    fingerprints: dict[str, str],
+    lcm_unet: Any = None,
+    controlnet: Any = None,
+) -> LoadedModels:
+    """LoadedModels from components already in memory (loaded from disk, or built from
+    configs as the full-scale benchmark does): loads the adapter and places everything."""
+    # The PIL backend, pinned: it is what the reference's preprocessing equals, and a
+    # torchvision backend (when installed) would shift embeddings slightly.
+    from transformers import CLIPImageProcessorPil
+
+    device = resolve_device(runtime.device)
+    dtype = _DTYPES[Precision(runtime.precision)]
     models = LoadedModels(
         paths=paths,
         runtime=runtime,
         device=device,
         dtype=dtype,
         base=pipe,
-        image_encoder=encoder.to(device).eval(),
+        image_encoder=image_encoder.to(device=device, dtype=dtype).eval(),
         image_processor=CLIPImageProcessorPil(),
         adapter_state=adapter_state,
-        fingerprints={
-            "base": fingerprint(paths.base),
-            "image_encoder": fingerprint(paths.image_encoder),
-            "ip_adapter": fingerprint(paths.ip_adapter),
-        },
+        fingerprints=fingerprints,
+        lcm_unet=lcm_unet,
+        controlnet=controlnet,
     )
     models._load_adapter(pipe)
     _place(pipe, runtime, device)
@@ -297,6 +339,12 @@ class ModelCache:
                 self._models = load_models(paths, runtime)
                 self._key = key
             return self._models
+
+    def adopt(self, paths: ModelPaths, runtime: RuntimeSettings, models: LoadedModels) -> None:
+        """Use models assembled elsewhere (e.g. built from configs) for ``paths``/``runtime``."""
+        with self._lock:
+            self._models = models
+            self._key = (paths, _load_key(runtime))
 
     def clear(self) -> None:
         with self._lock:

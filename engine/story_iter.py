@@ -36,6 +36,7 @@ from engine.api import (
     scale_for_round,
 )
 from engine.errors import ModelError, OutOfMemoryError, RequestError
+from engine.memory import DEFAULT_BATCH, PeakMemory, batch_from_memory, free_device_bytes
 from engine.models import LoadedModels, ModelCache
 from engine.pose import render_control_image
 from engine.prompts import Style, apply_style, get_style
@@ -85,6 +86,7 @@ class StoryIterEngine:
         self._text_cache: OrderedDict[tuple[Any, ...], tuple[torch.Tensor, ...]] = OrderedDict()
         self.encode_count = 0  # images run through the CLIP image encoder (for benchmarks)
         self.text_encode_count = 0
+        self._learned_batch: dict[tuple[Any, ...], int] = {}  # batch_size=0: sized from memory
 
     # ------------------------------------------------------------------ models
 
@@ -167,7 +169,12 @@ class StoryIterEngine:
         self._check_request(request, models)
 
         steps = FAST_STEPS if settings.fast else settings.steps
-        batches = self._plan_batches(request, max(1, self.runtime.batch_size or 4))
+        size_key = (settings.width, settings.height, settings.fast, settings.controlnet)
+        auto = self.runtime.batch_size == 0 and models.device.type == "cuda"
+        size = self.runtime.batch_size or DEFAULT_BATCH
+        if auto:
+            size = self._learned_batch.get(size_key, 1)
+        batches = self._plan_batches(request, size)
         total = steps * len(request.jobs)
         progress = {"done": 0, "total": total}
         notify(ProgressEvent(EventKind.STARTED, done=0, total=total))
@@ -178,7 +185,10 @@ class StoryIterEngine:
             if cancel.cancelled:
                 break
             try:
-                results = self._run_batch(batch, request, style, steps, cancel, notify, progress)
+                with PeakMemory(models.device, len(batch.jobs)) as peak:
+                    results = self._run_batch(
+                        batch, request, style, steps, cancel, notify, progress
+                    )
             except Exception as exc:
                 if not _is_oom(exc):
                     raise
@@ -197,11 +207,19 @@ class StoryIterEngine:
                     )
                 )
                 progress["done"] -= progress.pop("batch_done", 0)
+                if auto:
+                    self._learned_batch[size_key] = half
                 queue[:0] = [
                     _Batch(batch.jobs[:half], batch.ip_scale, batch.posed),
                     _Batch(batch.jobs[half:], batch.ip_scale, batch.posed),
                 ]
                 continue
+            if auto and size_key not in self._learned_batch and peak.probe is not None:
+                free = free_device_bytes(models.device) or 0
+                learned = batch_from_memory(free, peak.probe.per_frame_bytes)
+                self._learned_batch[size_key] = learned
+                queue = _rebatch(queue, learned)
+                notify(ProgressEvent(EventKind.NOTICE, message=f"Batch size {learned} fits."))
             progress.pop("batch_done", None)
             if results is None:  # cancelled inside the batch: nothing from it is kept
                 break
@@ -420,6 +438,18 @@ class StoryIterEngine:
             pass_id=request.pass_id,
             engine_version=__version__,
         )
+
+
+def _rebatch(queue: list[_Batch], size: int) -> list[_Batch]:
+    """Regroup queued batches into batches of ``size`` (same scale and pose use only)."""
+    groups: OrderedDict[tuple[float, bool], list[FrameJob]] = OrderedDict()
+    for batch in queue:
+        groups.setdefault((batch.ip_scale, batch.posed), []).extend(batch.jobs)
+    out = []
+    for (scale, posed), jobs in groups.items():
+        for i in range(0, len(jobs), size):
+            out.append(_Batch(tuple(jobs[i : i + size]), scale, posed))
+    return out
 
 
 # ---------------------------------------------------------------------- whole stories
