@@ -1,0 +1,210 @@
+"""Painting one frame card: thumbnail (or the live preview while it is drawn), number, shot
+label, the Character · Interaction · Scene summary, caption and badges."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from storyboard_app.project.model import BoardCard
+from storyboard_app.ui import theme
+
+PAD = 8
+RADIUS = 8.0
+
+
+def card_summary(card: BoardCard) -> str:
+    """What the card says, as the writer wrote it (mentions unexpanded)."""
+    frame = card.frame
+    parts = [p.strip() for p in (frame.character, frame.interaction, frame.scene) if p.strip()]
+    return " · ".join(parts) if parts else "Empty card — write who, doing what, where."
+
+
+def card_badges(card: BoardCard, run_state: str | None) -> list[str]:
+    badges = []
+    if run_state in ("drawing", "queued"):
+        badges.append(run_state)
+    if card.stale:
+        badges.append("stale")
+    if card.frame.locked:
+        badges.append("locked")
+    if card.posed:
+        badges.append("posed")
+    return badges
+
+
+def wrap_lines(text: str, metrics: QFontMetrics, width: int, max_lines: int) -> list[str]:
+    """Word-wrap ``text`` into at most ``max_lines`` lines, eliding the last one."""
+    words = text.split()
+    lines: list[str] = []
+    current = ""
+    for i, word in enumerate(words):
+        candidate = f"{current} {word}".strip()
+        if metrics.horizontalAdvance(candidate) <= width or not current:
+            current = candidate
+            continue
+        lines.append(current)
+        current = word
+        if len(lines) == max_lines - 1:
+            rest = " ".join([current, *words[i + 1 :]])
+            lines.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+            return lines
+    if current:
+        lines.append(metrics.elidedText(current, Qt.TextElideMode.ElideRight, width))
+    return lines[:max_lines]
+
+
+class CardDelegate(QStyledItemDelegate):
+    """Paints cards of ``card_width`` pixels; images keep the story's aspect."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.card_width = 200
+        self.aspect = 1.0
+
+    def _thumb_height(self) -> int:
+        return int((self.card_width - 2 * PAD) * max(0.4, min(self.aspect, 1.6)))
+
+    def card_size(self) -> QSize:
+        base = QFontMetrics(QFont())
+        text = base.height() + 2 * base.lineSpacing() + base.lineSpacing() + 22
+        return QSize(self.card_width, PAD + self._thumb_height() + 8 + text + PAD)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        return self.card_size()
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        from storyboard_app.ui.board import CardRole, PreviewRole, RunStateRole, ThumbnailRole
+
+        card: BoardCard | None = index.data(CardRole)
+        if card is None:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        size = self.card_size()
+        rect = QRect(option.rect.topLeft(), size)
+        rect.moveCenter(option.rect.center())
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        run_state = index.data(RunStateRole)
+
+        body = QRectF(rect).adjusted(1, 1, -1, -1)
+        path = QPainterPath()
+        path.addRoundedRect(body, RADIUS, RADIUS)
+        painter.fillPath(path, theme.ACCENT_SOFT if selected else theme.PANEL)
+        border = theme.ACCENT if selected else (QColor("#aab1bb") if hovered else theme.BORDER)
+        painter.setPen(QPen(border, 2 if selected else 1))
+        painter.drawPath(path)
+
+        thumb = QRect(rect.left() + PAD, rect.top() + PAD, rect.width() - 2 * PAD, 0)
+        thumb.setHeight(self._thumb_height())
+        preview = index.data(PreviewRole)
+        image = preview if isinstance(preview, QImage) else index.data(ThumbnailRole)
+        self._paint_image(painter, thumb, image, card, live=isinstance(preview, QImage))
+        self._paint_number(painter, thumb, card, option.font)
+
+        y = thumb.bottom() + 8
+        inner = rect.width() - 2 * PAD
+        title_font = theme.small_font(option.font, 0, bold=True)
+        painter.setFont(title_font)
+        painter.setPen(theme.TEXT)
+        fm = QFontMetrics(title_font)
+        title = card.frame.shot_label.strip() or f"Frame {card.frame.position + 1}"
+        rounds = "" if card.latest_round is None else f"round {card.latest_round}"
+        round_w = QFontMetrics(option.font).horizontalAdvance(rounds) + 4 if rounds else 0
+        painter.drawText(
+            QRect(rect.left() + PAD, y, inner - round_w, fm.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(title, Qt.TextElideMode.ElideRight, inner - round_w),
+        )
+        if rounds:
+            painter.setFont(theme.small_font(option.font, -1))
+            painter.setPen(theme.MUTED)
+            painter.drawText(
+                QRect(rect.left() + PAD, y, inner, fm.height()),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                rounds,
+            )
+        y += fm.height() + 2
+
+        text_font = theme.small_font(option.font, -0.5)
+        painter.setFont(text_font)
+        tfm = QFontMetrics(text_font)
+        painter.setPen(theme.TEXT if card.compiled_prompt else theme.MUTED)
+        for line in wrap_lines(card_summary(card), tfm, inner, 2):
+            painter.drawText(QRect(rect.left() + PAD, y, inner, tfm.height()), 0, line)
+            y += tfm.lineSpacing()
+        if card.frame.caption.strip():
+            italic = QFont(text_font)
+            italic.setItalic(True)
+            painter.setFont(italic)
+            painter.setPen(theme.MUTED)
+            caption = QFontMetrics(italic).elidedText(
+                card.frame.caption.strip(), Qt.TextElideMode.ElideRight, inner
+            )
+            painter.drawText(QRect(rect.left() + PAD, y, inner, tfm.height()), 0, caption)
+        y = rect.bottom() - PAD - 18
+        self._paint_badges(painter, rect.left() + PAD, y, card_badges(card, run_state), option.font)
+        painter.restore()
+
+    def _paint_image(
+        self, painter: QPainter, box: QRect, image: QImage | None, card: BoardCard, live: bool
+    ) -> None:
+        clip = QPainterPath()
+        clip.addRoundedRect(QRectF(box), 5, 5)
+        painter.save()
+        painter.setClipPath(clip)
+        painter.fillRect(box, theme.PLACEHOLDER)
+        if image is not None and not image.isNull():
+            scaled = image.scaled(
+                box.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            x = box.left() + (box.width() - scaled.width()) // 2
+            y = box.top() + (box.height() - scaled.height()) // 2
+            painter.drawImage(x, y, scaled)
+            if live:
+                painter.setPen(QPen(theme.BADGES["drawing"][0], 3))
+                painter.drawRoundedRect(QRectF(box).adjusted(1.5, 1.5, -1.5, -1.5), 5, 5)
+        else:
+            painter.setPen(theme.MUTED)
+            painter.setFont(theme.small_font(painter.font(), -1))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "No image yet")
+        painter.restore()
+
+    def _paint_number(self, painter: QPainter, box: QRect, card: BoardCard, font: QFont) -> None:
+        number = str(card.frame.position + 1)
+        bold = theme.small_font(font, -1, bold=True)
+        fm = QFontMetrics(bold)
+        w = max(fm.horizontalAdvance(number) + 12, fm.height() + 4)
+        pill = QRectF(box.left() + 6, box.top() + 6, w, fm.height() + 4)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(20, 24, 30, 170))
+        painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+        painter.setPen(QColor("#ffffff"))
+        painter.setFont(bold)
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, number)
+
+    def _paint_badges(
+        self, painter: QPainter, x: int, y: int, badges: list[str], font: QFont
+    ) -> None:
+        small = theme.small_font(font, -1.5, bold=True)
+        fm = QFontMetrics(small)
+        painter.setFont(small)
+        for name in badges:
+            fg, bg = theme.BADGES[name]
+            w = fm.horizontalAdvance(name) + 12
+            pill = QRectF(x, y, w, fm.height() + 4)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(bg)
+            painter.drawRoundedRect(pill, 4, 4)
+            if name == "drawing":
+                painter.setBrush(fg)
+                painter.drawEllipse(QPointF(x + 6, pill.center().y()), 2.5, 2.5)
+                pill = pill.adjusted(5, 0, 5, 0)
+                w += 5
+            painter.setPen(fg)
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, name)
+            x += w + 4

@@ -1,0 +1,314 @@
+"""The main window: the board in the middle, the frame editor, cast, run panel and history in
+docks around it, and the project's lifecycle (new, open, Save As, close)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storyboard_app.project.errors import ProjectError
+from storyboard_app.project.model_config import ModelConfig, load_model_config
+from storyboard_app.ui.actions import build_actions, build_menus, build_toolbar
+from storyboard_app.ui.board import BoardModel, BoardView
+from storyboard_app.ui.cast_panel import CastPanel
+from storyboard_app.ui.frame_editor import FrameEditor
+from storyboard_app.ui.history_panel import HistoryPanel
+from storyboard_app.ui.message_bar import MessageBar
+from storyboard_app.ui.models_dialog import describe_choice
+from storyboard_app.ui.run_controller import RunController
+from storyboard_app.ui.run_panel import RunPanel
+from storyboard_app.ui.session import ProjectSession
+from storyboard_app.ui.settings import Preferences
+from storyboard_app.ui.welcome import WelcomePage
+from storyboard_app.ui.window_actions import WindowActions, fill_recent_menu
+from storyboard_app.ui.worker import ModelChoice, Resolver
+
+APP_TITLE = "StoryIter Studio"
+DOCKS = (
+    ("run", "Iterate", Qt.DockWidgetArea.LeftDockWidgetArea),
+    ("cast", "Cast", Qt.DockWidgetArea.LeftDockWidgetArea),
+    ("editor", "Frame", Qt.DockWidgetArea.RightDockWidgetArea),
+    ("history", "History", Qt.DockWidgetArea.BottomDockWidgetArea),
+)
+
+
+class MainWindow(QMainWindow, WindowActions):
+    """One window, zero or one open project."""
+
+    def __init__(
+        self,
+        preferences: Preferences,
+        resolver: Resolver | None = None,
+        model_cache=None,
+        demo_folder: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.prefs = preferences
+        self.resolver = resolver
+        self.model_cache = model_cache
+        self.demo_folder = demo_folder
+        self.session: ProjectSession | None = None
+        self.controller: RunController | None = None
+        self.board: BoardView | None = None
+        self.confirm = self._confirm_dialog  # tests replace it
+        self.setWindowTitle(APP_TITLE)
+        self.setObjectName("MainWindow")
+        self.resize(1440, 900)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks)
+
+        self.messages = MessageBar()
+        self.welcome = WelcomePage()
+        self.board_page = QWidget()
+        self.board_layout = QVBoxLayout(self.board_page)
+        self.board_layout.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.board_page)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(8, 6, 8, 0)
+        column.setSpacing(6)
+        column.addWidget(self.messages)
+        column.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.docks: dict[str, QDockWidget] = {}
+        for name, title, area in DOCKS:
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"{name}Dock")
+            dock.setFeatures(
+                QDockWidget.DockWidgetFeature.DockWidgetMovable
+                | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            )
+            self.addDockWidget(area, dock)
+            self.docks[name] = dock
+        self.resizeDocks([self.docks["run"]], [270], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["editor"]], [400], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["history"]], [190], Qt.Orientation.Vertical)
+        self._default_state = self.saveState()
+
+        self.actions = build_actions(self, self.action_slots())
+        self.recent_menu = build_menus(self, self.actions)
+        self.recent_menu.aboutToShow.connect(lambda: fill_recent_menu(self))
+        self.toolbar = build_toolbar(self, self.actions)
+        self.addToolBar(self.toolbar)
+
+        self.models_label = QLabel(objectName="ModelsBadge")
+        self.run_label = QLabel()
+        self.statusBar().addPermanentWidget(self.run_label)
+        self.statusBar().addPermanentWidget(self.models_label)
+
+        self.welcome.newRequested.connect(self.new_project)
+        self.welcome.openRequested.connect(self.open_dialog)
+        self.welcome.demoRequested.connect(self.open_demo)
+        self.welcome.recentRequested.connect(lambda p: self.open_project(Path(p)))
+
+        geometry, state = self.prefs.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        self._detach()
+        self.update_models_label()
+
+    # ------------------------------------------------------------------ models
+
+    def model_choice(self) -> ModelChoice:
+        try:
+            config = load_model_config()
+        except ProjectError as exc:
+            self.show_error(str(exc))
+            config = ModelConfig()
+        return ModelChoice(config, self.prefs.use_preview_models())
+
+    def update_models_label(self) -> None:
+        text, preview = describe_choice(self.model_choice())
+        self.models_label.setText(text)
+        self.models_label.setProperty("preview", "true" if preview else "false")
+        self.models_label.style().unpolish(self.models_label)
+        self.models_label.style().polish(self.models_label)
+        self.update_title()
+
+    def update_title(self) -> None:
+        _text, preview = describe_choice(self.model_choice())
+        tag = " — Preview models" if preview else ""
+        if self.session is None or self.session.store.closed:
+            self.setWindowTitle(APP_TITLE + tag)
+            return
+        title = self.session.store.story().title
+        self.setWindowTitle(f"{title} — {self.session.path.name} — {APP_TITLE}{tag}")
+
+    # ------------------------------------------------------------------ messages
+
+    def show_error(self, text: str) -> None:
+        self.messages.show_message(text, "error")
+
+    def show_info(self, text: str) -> None:
+        self.messages.show_message(text, "info")
+
+    def _confirm_dialog(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    # ------------------------------------------------------------------ projects
+
+    def open_project(self, path: Path) -> bool:
+        """Open ``path`` for writing; a file open elsewhere or damaged is reported."""
+        path = Path(path)
+        if not self.close_project():
+            return False
+        try:
+            from storyboard_app.project.store import ProjectStore
+
+            store = ProjectStore.open(path)
+        except ProjectError as exc:
+            self.show_error(str(exc))
+            if not path.exists():
+                self.prefs.forget_recent(path)
+            self.welcome.set_recent(self.prefs.recent_projects())
+            return False
+        self.attach(store)
+        return True
+
+    def attach(self, store) -> None:
+        """Show an opened store: session, engine thread, board and panels."""
+        session = ProjectSession(store, self)
+        self.session = session
+        self.controller = RunController(session, self.resolver, self.model_cache)
+        model = BoardModel(session, self)
+        self.board = BoardView(model, self.prefs.card_width())
+        self.board.zoomChanged.connect(self.prefs.set_card_width)
+        settings = store.settings()
+        self.board.set_image_aspect(settings.width, settings.height)
+        for name in ("delete", "select_all", "move_left", "move_right"):
+            action = self.actions[name]
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.board.addAction(action)
+        self.board_layout.addWidget(self.board)
+        self.editor = FrameEditor(session)
+        self.cast_panel = CastPanel(session)
+        self.run_panel = RunPanel(session, self.controller, self.actions)
+        self.history = HistoryPanel(session)
+        for name, widget in (
+            ("editor", self.editor),
+            ("cast", self.cast_panel),
+            ("run", self.run_panel),
+            ("history", self.history),
+        ):
+            self.docks[name].setWidget(widget)
+        self.wire_session()
+        self.stack.setCurrentWidget(self.board_page)
+        self.prefs.add_recent(store.path)
+        self.prefs.sync()
+        if model.rowCount():
+            self.board.select_frames([model.cards[0].frame.id])
+        self.update_title()
+        self.update_enabled()
+
+    def wire_session(self) -> None:
+        session, controller, board = self.session, self.controller, self.board
+        assert session and controller and board
+        session.errorRaised.connect(self.show_error)
+        session.storyChanged.connect(self.update_title)
+        session.storyChanged.connect(self._story_changed)
+        session.undo_stack.canUndoChanged.connect(self.update_enabled)
+        session.undo_stack.canRedoChanged.connect(self.update_enabled)
+        session.undo_stack.undoTextChanged.connect(self.update_enabled)
+        session.undo_stack.redoTextChanged.connect(self.update_enabled)
+        board.selectionModel().currentChanged.connect(self._current_changed)
+        board.selectionModel().selectionChanged.connect(self.update_enabled)
+        board.doubleClicked.connect(lambda _i: self.edit_card())
+        controller.stateChanged.connect(self._run_state_changed)
+        controller.framesStateChanged.connect(self._run_frames_changed)
+        controller.previewChanged.connect(self._run_frames_changed)
+        controller.runFinished.connect(self._run_finished)
+        controller.noticeRaised.connect(self.show_info)
+        self.history.compareRequested.connect(self.compare_images)
+        self.history.viewRequested.connect(self.view_image)
+        self.history.flipbookRequested.connect(self.flipbook)
+
+    def close_project(self, force: bool = False) -> bool:
+        """Close the open project (edits are already saved). A running pass is cancelled
+        first when ``force``; otherwise closing is refused while it runs."""
+        if self.session is None:
+            return True
+        if self.controller is not None and self.controller.busy and not force:
+            self.show_error("A pass is running. Cancel it (Ctrl+.) before closing the story.")
+            return False
+        self.session.flush()
+        if self.controller is not None:
+            self.controller.shutdown()
+        self.session.close()
+        self._detach()
+        return True
+
+    def _detach(self) -> None:
+        if self.board is not None:
+            self.board.setParent(None)
+            self.board.deleteLater()
+        for name, dock in self.docks.items():
+            old = dock.widget()
+            placeholder = QLabel("Open a story to see its " + dock.windowTitle().lower() + ".")
+            placeholder.setObjectName("Hint")
+            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            dock.setWidget(placeholder)
+            if old is not None:
+                old.deleteLater()
+            del name
+        if self.session is not None:
+            self.session.deleteLater()
+        self.session = self.controller = self.board = None
+        self.stack.setCurrentWidget(self.welcome)
+        self.welcome.set_recent(self.prefs.recent_projects())
+        self.update_title()
+        self.update_enabled()
+
+    # ------------------------------------------------------------------ selection
+
+    def _current_changed(self, *_: object) -> None:
+        frame_id = self.board.current_frame_id() if self.board else None
+        self.editor.set_frame(frame_id)
+        self.history.set_frame(frame_id)
+        self.update_enabled()
+
+    def _story_changed(self) -> None:
+        if self.session and self.board:
+            settings = self.session.store.settings()
+            self.board.set_image_aspect(settings.width, settings.height)
+
+    def _run_frames_changed(self) -> None:
+        if self.board and self.controller:
+            self.board.board_model.set_run_state(
+                self.controller.frame_states, self.controller.previews
+            )
+
+    def select_row(self, row: int) -> None:
+        if self.board is None:
+            return
+        model = self.board.board_model
+        if 0 <= row < model.rowCount():
+            index = model.index(row)
+            self.board.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
+
+    # ------------------------------------------------------------------ closing
+
+    def closeEvent(self, event) -> None:
+        self.prefs.save_window_state(self.saveGeometry(), self.saveState())
+        self.close_project(force=True)
+        self.prefs.sync()
+        super().closeEvent(event)

@@ -1,0 +1,250 @@
+"""The UI thread's side of a run: starts orders on the engine thread, tracks progress and ETA,
+keeps per-frame drawing state and live previews, and shuts the thread down cleanly."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtGui import QImage
+
+from engine.api import CancelToken, EventKind, ProgressEvent
+from storyboard_app.ui.images import previews_by_frame
+from storyboard_app.ui.session import ProjectSession
+from storyboard_app.ui.worker import (
+    EngineWorker,
+    ModelChoice,
+    PassStart,
+    Resolver,
+    RunOrder,
+    RunResult,
+)
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """What the run panel shows."""
+
+    fraction: float  # 0..1 over the whole run
+    eta_s: float | None
+    pass_number: int
+    passes: int
+    label: str
+
+
+class ProgressTracker:
+    """Overall progress and ETA across the passes of one run (pure arithmetic, no Qt).
+
+    Passes not started yet are assumed to be as large as the latest one; the rate is
+    measured from the first denoising step, so model loading does not skew the ETA.
+    """
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self._clock = clock
+        self.reset()
+
+    def reset(self) -> None:
+        self.pass_start: PassStart | None = None
+        self.finished_steps = 0  # steps of the passes already over
+        self.pass_done = 0
+        self.pass_total = 0
+        self._first_step: tuple[float, int] | None = None
+
+    def start_pass(self, start: PassStart) -> None:
+        if self.pass_start is not None:
+            self.finished_steps += self.pass_total
+        self.pass_start = start
+        self.pass_done = 0
+        self.pass_total = len(start.frame_ids) * start.steps_per_frame
+
+    def update(self, event: ProgressEvent) -> None:
+        if event.total:
+            self.pass_total = event.total
+            self.pass_done = event.done
+        if event.kind == EventKind.STEP and self._first_step is None:
+            self._first_step = (self._clock(), self.done_steps() - 1)
+
+    def done_steps(self) -> int:
+        return self.finished_steps + self.pass_done
+
+    def total_steps(self) -> int:
+        if self.pass_start is None:
+            return 0
+        later = max(self.pass_start.expected - self.pass_start.number, 0)
+        return self.finished_steps + self.pass_total * (1 + later)
+
+    def fraction(self) -> float:
+        total = self.total_steps()
+        return min(self.done_steps() / total, 1.0) if total else 0.0
+
+    def eta(self) -> float | None:
+        if self._first_step is None:
+            return None
+        t0, done0 = self._first_step
+        elapsed = self._clock() - t0
+        done = self.done_steps() - done0
+        if done <= 0 or elapsed <= 0:
+            return None
+        return (self.total_steps() - self.done_steps()) * elapsed / done
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating…"
+    seconds = round(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds} s"
+
+
+class RunController(QObject):
+    """Owns the engine thread for one open project."""
+
+    stateChanged = Signal(str)  # idle | running | cancelling
+    progressChanged = Signal(object)  # RunProgress
+    framesStateChanged = Signal()  # which frames are queued / drawing changed
+    previewChanged = Signal()  # a new live preview arrived
+    runFinished = Signal(object)  # RunResult
+    modelsResolved = Signal(str)
+    noticeRaised = Signal(str)
+    _order = Signal(object, object, object)
+
+    def __init__(
+        self, session: ProjectSession, resolver: Resolver | None = None, cache=None
+    ) -> None:
+        super().__init__(session)
+        self.session = session
+        self.state = "idle"
+        self.tracker = ProgressTracker()
+        self.frame_states: dict[int, str] = {}
+        self.previews: dict[int, QImage] = {}
+        self.last_preview: QImage | None = None
+        self.last_result: RunResult | None = None
+        self._cancel: CancelToken | None = None
+        self._store = session.store.sibling_writer()  # handed to the engine thread
+        self._thread = QThread()
+        self._thread.setObjectName("StoryIter engine")
+        self.worker = EngineWorker(self._store, resolver, cache)
+        self.worker.moveToThread(self._thread)
+        self._order.connect(self.worker.run)
+        self.worker.passStarted.connect(self._on_pass_started)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.frameCommitted.connect(self._on_committed)
+        self.worker.runFinished.connect(self._on_finished)
+        self.worker.modelsResolved.connect(self.modelsResolved)
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return self.state != "idle"
+
+    def start(self, order: RunOrder, choice: ModelChoice) -> bool:
+        """Send an order to the engine thread; False when a run is already going."""
+        if self.busy:
+            return False
+        self.session.flush()  # what is typed now is what gets drawn
+        self._cancel = CancelToken()
+        self.tracker.reset()
+        self.frame_states.clear()
+        self.previews.clear()
+        self.last_preview = None
+        self._set_state("running")
+        self.progressChanged.emit(RunProgress(0.0, None, 0, 0, "Loading models…"))
+        self._order.emit(order, choice, self._cancel)
+        return True
+
+    def cancel(self) -> None:
+        """Stop the run within one denoising step; everything committed stays."""
+        if self._cancel is not None and self.state == "running":
+            self._cancel.cancel()
+            self._set_state("cancelling")
+
+    def shutdown(self) -> None:
+        """Stop any run, end the thread, close the worker's store (idempotent)."""
+        if self._cancel is not None:
+            self._cancel.cancel()
+        if self._thread.isRunning():
+            self._thread.quit()
+            self._thread.wait()
+        if not self._store.closed:
+            self._store.close()
+
+    # ------------------------------------------------------------------ worker signals
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.stateChanged.emit(state)
+
+    def _on_pass_started(self, start: PassStart) -> None:
+        self.tracker.start_pass(start)
+        self.frame_states = dict.fromkeys(start.frame_ids, "queued")
+        self.previews.clear()
+        self.framesStateChanged.emit()
+        self._emit_progress()
+
+    def _on_progress(self, event: ProgressEvent) -> None:
+        self.tracker.update(event)
+        if event.kind == EventKind.NOTICE and event.message:
+            self.noticeRaised.emit(event.message)
+        if event.kind == EventKind.STEP and event.frame_ids:
+            drawing = {int(i) for i in event.frame_ids}
+            changed = False
+            for frame_id in drawing:
+                if self.frame_states.get(frame_id) != "drawing":
+                    self.frame_states[frame_id] = "drawing"
+                    changed = True
+            images = previews_by_frame(event.frame_ids, event.preview)
+            if images:
+                self.previews.update(images)
+                self.last_preview = images[int(event.frame_ids[0])]
+                self.previewChanged.emit()
+            if changed:
+                self.framesStateChanged.emit()
+        self._emit_progress(event)
+
+    def _on_committed(self, frame_id: int, image_id: int) -> None:
+        self.frame_states.pop(frame_id, None)
+        self.previews.pop(frame_id, None)
+        self.framesStateChanged.emit()
+        self.session.image_committed(frame_id)
+
+    def _on_finished(self, result: RunResult) -> None:
+        self.last_result = result
+        self.frame_states.clear()
+        self.previews.clear()
+        self._cancel = None
+        self.framesStateChanged.emit()
+        self._set_state("idle")
+        self.session.boardChanged.emit()
+        self.runFinished.emit(result)
+
+    def _emit_progress(self, event: ProgressEvent | None = None) -> None:
+        start = self.tracker.pass_start
+        if start is None:
+            return
+        rounds = start.rounds
+        if len(rounds) == 1:
+            what = "round 0 (text only)" if rounds[0] == 0 else f"round {rounds[0]}"
+        else:
+            what = f"rounds {rounds[0]}–{rounds[-1]}"
+        frames = len(start.frame_ids)
+        drawn = min(self.tracker.pass_done // max(start.steps_per_frame, 1), frames)
+        label = (
+            f"Pass {start.number} of {start.expected} · {what} · "
+            f"{drawn}/{frames} frames · ETA {format_eta(self.tracker.eta())}"
+        )
+        if self.state == "cancelling":
+            label = "Cancelling — stopping after this step…"
+        self.progressChanged.emit(
+            RunProgress(
+                self.tracker.fraction(),
+                self.tracker.eta(),
+                start.number,
+                start.expected,
+                label,
+            )
+        )

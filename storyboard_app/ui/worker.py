@@ -1,0 +1,224 @@
+"""The engine worker: one thread that owns the GPU, the pipelines and its own store connection.
+
+It receives a ``RunOrder`` (a value), runs the runner's passes with ``runner.render`` and
+reports through signals with values and ids only: a pass started, progress (the engine's
+ProgressEvent, throttled), a frame committed, the run finished. The UI thread never waits
+for it; cancelling sets the run's CancelToken, which the engine checks between steps.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from engine.api import (
+    FAST_STEPS,
+    CancelToken,
+    EventKind,
+    ModelPaths,
+    ProgressEvent,
+    RuntimeSettings,
+)
+from engine.errors import EngineError
+from storyboard_app.project import runner
+from storyboard_app.project.errors import ProjectError
+from storyboard_app.project.model_config import ModelConfig, resolve_models
+from storyboard_app.project.store import ProjectStore
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 0.05  # step events closer together than this are dropped
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which models to draw with: the saved configuration, or the preview models."""
+
+    config: ModelConfig
+    preview: bool
+
+
+Resolver = Callable[[ModelChoice], tuple[ModelPaths, RuntimeSettings]]
+
+
+def default_resolver(choice: ModelChoice) -> tuple[ModelPaths, RuntimeSettings]:
+    return resolve_models(choice.config, preview=choice.preview)
+
+
+@dataclass(frozen=True)
+class RunOrder:
+    """What the writer asked for.
+
+    ``action``: "all" (round 0 where missing, then finish the story's schedule, or one more
+    round when it is finished), "selected" (one round of ``frame_ids``), "stale" (re-draw
+    stale frames) or "resume" (the last interrupted or cancelled pass).
+    """
+
+    action: str
+    frame_ids: tuple[int, ...] = ()
+    fast: bool | None = None
+    style: str | None = None
+
+
+@dataclass(frozen=True)
+class PassStart:
+    """A pass began: its number in this run, how many passes the run expects, its frames."""
+
+    number: int
+    expected: int
+    kind: str
+    frame_ids: tuple[int, ...]
+    rounds: tuple[int, ...]
+    steps_per_frame: int
+
+
+@dataclass(frozen=True)
+class PassEnd:
+    pass_id: int
+    kind: str
+    status: str
+    images: int
+    error: str
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended: its passes, and a message when it stopped early."""
+
+    passes: tuple[PassEnd, ...]
+    status: str  # complete | cancelled | failed | nothing
+    message: str = ""
+    models: str = ""
+
+
+def expected_passes(store: ProjectStore, order: RunOrder) -> tuple[int, int | None]:
+    """(passes the run will make, rounds argument for ``runner.render``)."""
+    if order.action == "resume":
+        return 1, None
+    cards = store.board()
+    round0 = 1 if any(c.current_image_id is None for c in cards) else 0
+    if order.action in ("selected", "stale"):
+        return round0 + 1, 1
+    done = max((c.latest_round or 0 for c in cards), default=0)
+    todo = store.settings().rounds - done
+    rounds = todo if todo > 0 else 1
+    return round0 + rounds, rounds
+
+
+class EngineWorker(QObject):
+    """Lives in the engine thread. Give it its own (sibling) store; it closes nothing it
+    did not open: the controller closes the store after the thread has stopped."""
+
+    passStarted = Signal(object)  # PassStart
+    progress = Signal(object)  # engine.api.ProgressEvent
+    frameCommitted = Signal(int, int)  # frame id, image id
+    passFinished = Signal(object)  # PassEnd
+    runFinished = Signal(object)  # RunResult
+    modelsResolved = Signal(str)
+
+    def __init__(self, store: ProjectStore, resolver: Resolver | None = None, cache=None) -> None:
+        super().__init__()
+        self._store = store
+        self._resolver = resolver or default_resolver
+        self._cache = cache
+        self._engine = None
+        self._engine_key: tuple[ModelPaths, RuntimeSettings] | None = None
+        self._last_emit = 0.0
+        self._pass_number = 0
+        self._expected = 0
+
+    @Slot(object, object, object)
+    def run(self, order: RunOrder, choice: ModelChoice, cancel: CancelToken) -> None:
+        """Run an order to its end (or its cancel); always ends with ``runFinished``."""
+        passes: list[PassEnd] = []
+        described = ""
+        try:
+            engine, described = self._engine_for(choice)
+            self._expected, rounds = expected_passes(self._store, order)
+            self._pass_number = 0
+            outcomes = runner.render(
+                self._store,
+                engine,
+                rounds=rounds,
+                frame_ids=list(order.frame_ids) if order.action == "selected" else None,
+                stale=order.action == "stale",
+                resume=order.action == "resume",
+                fast=order.fast,
+                style=order.style,
+                cancel=cancel,
+                on_progress=self._on_progress,
+                on_commit=self.frameCommitted.emit,
+                on_pass=self._on_pass,
+            )
+            for outcome in outcomes:
+                end = PassEnd(
+                    outcome.pass_id,
+                    outcome.kind,
+                    outcome.status,
+                    len(outcome.image_ids),
+                    outcome.error,
+                )
+                passes.append(end)
+                self.passFinished.emit(end)
+            status = passes[-1].status if passes else "nothing"
+            message = passes[-1].error if passes and status == "failed" else ""
+            if status == "complete" and cancel.cancelled:
+                status = "cancelled"
+            self.runFinished.emit(RunResult(tuple(passes), status, message, described))
+        except runner.NothingToDoError as exc:
+            self.runFinished.emit(RunResult(tuple(passes), "nothing", str(exc), described))
+        except (ProjectError, EngineError) as exc:
+            self.runFinished.emit(RunResult(tuple(passes), "failed", str(exc), described))
+        except Exception as exc:  # a bug must not take the app down: report it
+            log.error("Engine worker failed:\n%s", traceback.format_exc())
+            self.runFinished.emit(
+                RunResult(
+                    tuple(passes),
+                    "failed",
+                    f"Unexpected error in the engine ({type(exc).__name__}: {exc}). "
+                    "Everything drawn before it is saved.",
+                    described,
+                )
+            )
+
+    def _engine_for(self, choice: ModelChoice) -> tuple[Any, str]:
+        from engine.story_iter import StoryIterEngine
+
+        paths, runtime = self._resolver(choice)
+        batch = self._store.settings().batch_size
+        runtime = replace(runtime, batch_size=batch or runtime.batch_size)
+        key = (paths, runtime)
+        if self._engine is None or self._engine_key != key:
+            self._engine = StoryIterEngine(paths, runtime, cache=self._cache)
+            self._engine_key = key
+        described = paths.describe()
+        self.modelsResolved.emit(described)
+        return self._engine, described
+
+    def _on_pass(self, plan: runner.PlannedPass) -> None:
+        self._pass_number += 1
+        generation = plan.generation
+        steps = FAST_STEPS if generation.get("fast") else int(generation.get("steps", 1))
+        self.passStarted.emit(
+            PassStart(
+                self._pass_number,
+                max(self._expected, self._pass_number),
+                plan.kind,
+                plan.frame_ids,
+                tuple(sorted({j.round for j in plan.jobs})),
+                steps,
+            )
+        )
+
+    def _on_progress(self, event: ProgressEvent) -> None:
+        now = time.monotonic()
+        if event.kind == EventKind.STEP and now - self._last_emit < PROGRESS_INTERVAL_S:
+            return
+        self._last_emit = now
+        self.progress.emit(event)
