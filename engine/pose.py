@@ -588,6 +588,23 @@ def rotate_figure(
     return _map_points(fig, turn)
 
 
+def refit_figure(fig: Figure, source: tuple[int, int], target: tuple[int, int]) -> Figure:
+    """The figure of a ``source`` (width, height) canvas, placed on a ``target`` canvas.
+
+    The source canvas is fitted into the target keeping its proportions, centred, the way
+    :func:`render_control_image` places a pose, so the figure keeps its shape and place.
+    """
+    sw, sh = (_canvas_side(v, "source canvas side") for v in source)
+    tw, th = (_canvas_side(v, "target canvas side") for v in target)
+    if (sw, sh) == (tw, th):
+        return fig
+    scale = min(tw / sw, th / sh)
+    ox, oy = (tw - sw * scale) / 2, (th - sh * scale) / 2
+    return _map_points(
+        fig, lambda x, y: (_clamp((ox + x * sw * scale) / tw), _clamp((oy + y * sh * scale) / th))
+    )
+
+
 def _joint_index(index: int) -> int:
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < JOINT_COUNT:
         raise PoseError(f"Joint index {index!r} is out of range 0..{JOINT_COUNT - 1}.")
