@@ -110,7 +110,8 @@ class CardDelegate(QStyledItemDelegate):
         painter.setFont(title_font)
         painter.setPen(theme.TEXT)
         fm = QFontMetrics(title_font)
-        title = card.frame.shot_label.strip() or f"Frame {card.frame.position + 1}"
+        shot = card.frame.shot_label.strip()
+        title = f"Shot {shot}" if shot else f"Frame {card.frame.position + 1}"
         rounds = "" if card.latest_round is None else f"round {card.latest_round}"
         round_w = QFontMetrics(option.font).horizontalAdvance(rounds) + 4 if rounds else 0
         painter.drawText(

@@ -167,7 +167,7 @@ class FrameEditor(QWidget):
                 self._set_text(edit, "")
             self.preview.clear()
             return
-        label = f" · {frame.shot_label}" if frame.shot_label.strip() else ""
+        label = f" · shot {frame.shot_label.strip()}" if frame.shot_label.strip() else ""
         self.heading.setText(f"Frame {frame.position + 1}{label}")
         for name, edit in self.fields.items():
             if name not in self._pending:

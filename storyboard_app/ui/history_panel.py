@@ -120,6 +120,8 @@ class HistoryPanel(QWidget):
 
     def reload(self, keep_selection: bool = True) -> None:
         selected = self.selected_image_ids() if keep_selection else []
+        if selected == [self.current_image_id]:
+            selected = []  # it showed the current image: keep showing the current one
         frame = self.session.frame(self.frame_id) if self.frame_id is not None else None
         self.strip.clear()
         self.images = []

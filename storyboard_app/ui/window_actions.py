@@ -83,8 +83,12 @@ class WindowActions:
         a["save_as"].setEnabled(open_ and not busy)
         a["undo"].setEnabled(bool(stack and stack.canUndo()))
         a["redo"].setEnabled(bool(stack and stack.canRedo()))
-        a["undo"].setText(f"&Undo {stack.undoText()}" if stack and stack.canUndo() else "&Undo")
-        a["redo"].setText(f"&Redo {stack.redoText()}" if stack and stack.canRedo() else "&Redo")
+        undo = f"Undo: {stack.undoText()}" if stack and stack.canUndo() else "Nothing to undo"
+        redo = f"Redo: {stack.redoText()}" if stack and stack.canRedo() else "Nothing to redo"
+        a["undo"].setToolTip(undo)
+        a["undo"].setStatusTip(undo)
+        a["redo"].setToolTip(redo)
+        a["redo"].setStatusTip(redo)
         for name in ("iterate_all", "iterate_stale", "resume"):
             a[name].setEnabled(open_ and not busy)
         a["iterate_selected"].setEnabled(open_ and not busy and selected)

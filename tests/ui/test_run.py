@@ -1,0 +1,186 @@
+"""Iterating from the window through the real engine thread on preview models."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+from PySide6.QtCore import Qt, QTimer
+
+from storyboard_app.ui.board import RunStateRole, ThumbnailRole
+from tests.ui.conftest import make_project, run_and_wait
+
+
+def history_rounds(window, frame_id):
+    window.history.set_frame(frame_id)
+    return [info.round for info in window.history.images]
+
+
+def test_iterate_all_two_rounds_then_use_an_older_image_as_reference(make_window, qtbot, tmp_path):
+    window = make_window()
+    assert window.open_project(make_project(tmp_path / "s.storyboard", frames=3))
+    result = run_and_wait(qtbot, window)
+    assert result.status == "complete", result
+    assert [p.kind for p in result.passes] == ["round0", "iterate", "iterate"]
+    assert not window.controller.busy
+
+    model = window.board.board_model
+    model.refresh()
+    store = window.session.store
+    for row, card in enumerate(model.cards):
+        thumbnail = model.index(row).data(ThumbnailRole)
+        assert thumbnail is not None and not thumbnail.isNull()
+        assert card.latest_round == 2
+        assert history_rounds(window, card.frame.id) == [0, 1, 2]
+        assert window.history.strip.count() == 3
+
+    # Choose round 1 for the second frame through the history strip.
+    frame_id = model.cards[1].frame.id
+    window.board.select_frames([frame_id])
+    history = window.history
+    assert history.frame_id == frame_id
+    round1 = next(i.id for i in history.images if i.round == 1)
+    latest = store.current_image_id(frame_id)
+    history.select_image(round1)
+    assert history.use_button.isEnabled()
+    qtbot.mouseClick(history.use_button, Qt.MouseButton.LeftButton)
+    assert store.current_image_id(frame_id) == round1
+    model.refresh()
+    assert model.card(frame_id).current_image_id == round1
+
+    # The next pass attends to the chosen image, not the frame's latest one.
+    window.board.select_frames([model.cards[0].frame.id])
+    result = run_and_wait(qtbot, window, "selected")
+    assert result.status == "complete"
+    info = store.pass_info(result.passes[-1].pass_id)
+    assert info.frame_ids == (model.cards[0].frame.id,)
+    assert round1 in info.reference_image_ids and latest not in info.reference_image_ids
+
+    # "Use this image" is undoable like any edit.
+    window.session.undo()
+    assert store.current_image_id(frame_id) == latest
+
+
+def test_cancel_mid_pass_keeps_committed_images_and_resume_finishes(make_window, qtbot, tmp_path):
+    window = make_window()
+    path = make_project(tmp_path / "s.storyboard", frames=5)
+    assert window.open_project(path)
+    store = window.session.store
+    store.update_story(settings=store.settings().__class__(
+        **{**store.settings().to_dict(), "batch_size": 1, "steps": 3}
+    ))  # fmt: skip
+    controller = window.controller
+    # Cancel from the engine thread at the first commit (no race with the UI thread); the UI
+    # learns of it like of any cancel.
+    controller.worker.frameCommitted.connect(
+        lambda *_: controller._cancel and controller._cancel.cancel(),
+        Qt.ConnectionType.DirectConnection,
+    )
+    result = run_and_wait(qtbot, window)
+    assert result.status == "cancelled"
+    assert not controller.busy and window.actions["iterate_all"].isEnabled()
+    assert window.actions["resume"].isEnabled() and not window.actions["cancel"].isEnabled()
+    kept = result.passes[0]
+    # What was drawn before the cancel is committed (the runner may have had the next frame
+    # in flight); the rest is not.
+    assert kept.kind == "round0" and kept.status == "cancelled" and 1 <= kept.images < 5
+    assert len(store.images_of_pass(kept.pass_id)) == kept.images
+    assert "Resume" in window.messages.message()
+    model = window.board.board_model
+    model.refresh()
+    assert all(model.index(r).data(RunStateRole) is None for r in range(model.rowCount()))
+
+    controller.worker.frameCommitted.disconnect()
+    controller.worker.frameCommitted.connect(controller._on_committed)
+    result = run_and_wait(qtbot, window, "resume")
+    assert result.status == "complete" and result.passes[0].pass_id == kept.pass_id
+    assert store.pass_info(kept.pass_id).status == "complete"
+    assert len(store.images_of_pass(kept.pass_id)) == 5
+    assert store.pending_frame_ids(kept.pass_id) == ()
+
+
+def test_an_edited_card_turns_stale_and_iterate_stale_redraws_only_it(make_window, qtbot, tmp_path):
+    window = make_window()
+    assert window.open_project(make_project(tmp_path / "s.storyboard", frames=3))
+    store = window.session.store
+    store.update_story(settings=store.settings().__class__(
+        **{**store.settings().to_dict(), "rounds": 1}
+    ))  # fmt: skip
+    assert run_and_wait(qtbot, window).status == "complete"
+    model = window.board.board_model
+    model.refresh()
+    assert not any(c.stale for c in model.cards)
+    edited = model.cards[2].frame.id
+    window.board.select_frames([edited])
+    editor = window.editor
+    editor.fields["scene"].setText("a storm at sea")
+    editor._typed("scene", "a storm at sea")
+    editor.flush()
+    model.refresh()
+    assert [c.stale for c in model.cards] == [False, False, True]
+
+    before = {c.frame.id: len(store.images_of_frame(c.frame.id)) for c in model.cards}
+    result = run_and_wait(qtbot, window, "stale")
+    assert result.status == "complete" and result.passes[-1].kind == "stale"
+    after = {c.frame.id: len(store.images_of_frame(c.frame.id)) for c in model.cards}
+    assert after == {**before, edited: before[edited] + 1}
+    model.refresh()
+    assert not any(c.stale for c in model.cards)
+
+    # A cast description is written once: changing it makes every card that uses it stale.
+    window.cast_panel.description.setPlainText("a keeper in a yellow raincoat")
+    window.cast_panel.flush()
+    model.refresh()
+    assert all(c.stale for c in model.cards)
+
+
+def test_the_event_loop_keeps_turning_during_a_pass(make_window, qtbot, tmp_path):
+    """The UI thread is never blocked by a pass: a 10 ms timer keeps firing while frames are
+    drawn. The lag is recorded, not asserted (timings belong in docs/BENCHMARKS.md, measured
+    by bench/ui_responsiveness.py)."""
+    window = make_window()
+    assert window.open_project(make_project(tmp_path / "s.storyboard", frames=4))
+    lags: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        lags.append(now - last[0])
+        last[0] = now
+
+    probe = QTimer(interval=10)
+    probe.timeout.connect(tick)
+    progress_during_run: list[int] = []
+    window.controller.progressChanged.connect(lambda _p: progress_during_run.append(len(lags)))
+    probe.start()
+    result = run_and_wait(qtbot, window)
+    probe.stop()
+    assert result.status == "complete"
+    assert len(lags) >= 5  # the loop ran while the engine thread drew
+    assert progress_during_run and progress_during_run[0] < len(lags)
+    print(f"event-loop probe: {len(lags)} ticks, max gap {max(lags) * 1000:.1f} ms")
+
+
+def test_an_engine_error_is_shown_and_the_app_stays_alive(
+    make_window, qtbot, tmp_path, preview_models
+):
+    from engine.api import ModelPaths, RuntimeSettings
+    from engine.models import ModelCache
+
+    models = tmp_path / "models"
+    shutil.copytree(preview_models.base.parent, models)
+    shutil.rmtree(models / "sdxl")  # the writer's base model folder went missing
+    broken = ModelPaths.from_models_dir(models)
+    window = make_window(
+        resolver=lambda _c: (broken, RuntimeSettings(device="cpu")), model_cache=ModelCache()
+    )
+    assert window.open_project(make_project(tmp_path / "s.storyboard", frames=2))
+    result = run_and_wait(qtbot, window)
+    assert result.status == "failed"
+    message = window.messages.message()
+    assert "stopped" in message and str(models / "sdxl") in message
+    assert not window.controller.busy
+    # Still alive: edits work, the project is intact, another run fails just as cleanly.
+    assert window.session.add_frame(character="a new card") is not None
+    assert len(window.session.store.frames()) == 3
+    assert run_and_wait(qtbot, window).status == "failed"
