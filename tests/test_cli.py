@@ -186,3 +186,52 @@ def test_engine_render_refuses_a_missing_models_folder(tmp_path):
     cmd += ["--models", str(tmp_path / "nowhere")]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 2 and "no such folder" in result.stderr
+
+
+def test_ctrl_c_cancels_cleanly_and_resume_finishes(env, tmp_path):
+    import signal
+    import time
+
+    from storyboard_app.project.store import ProjectStore
+
+    text = tmp_path / "rain.txt"
+    text.write_text(
+        "\n".join(f"a kite over the sea, panel {i}" for i in range(4)), encoding="utf-8"
+    )
+    path = tmp_path / "rain.storyiter"
+    storyboard(env, "new", str(path), "--from-text", str(text))
+    storyboard(env, "settings", str(path), "--size", "64x64", "--steps", "25", "--batch", "1")
+    script = shutil.which("storyboard", path=str(BIN))
+    proc = subprocess.Popen(
+        [script, "render", str(path), "--rounds", "0", "--quiet"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            with ProjectStore.open_reader(path) as reader:
+                if any(p.status == "running" for p in reader.passes()) and any(
+                    reader.images_of_frame(f.id) for f in reader.frames()
+                ):
+                    break
+            time.sleep(0.2)
+        assert proc.poll() is None, "the render ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    assert "--resume" in out and "Traceback" not in err
+    info = json.loads(storyboard(env, "info", str(path), "--json").stdout)
+    assert info["passes"][0]["status"] == "cancelled"
+    kept = sum(len(f["images"]) for f in info["frames"])
+    assert 1 <= kept < 4
+    storyboard(env, "settings", str(path), "--steps", "2")  # the pass keeps its own settings
+    storyboard(env, "render", str(path), "--resume", "--quiet")
+    info = json.loads(storyboard(env, "info", str(path), "--json").stdout)
+    assert info["passes"][0]["status"] == "complete"
+    assert [len(f["images"]) for f in info["frames"]] == [1] * 4
