@@ -302,6 +302,10 @@ def assemble_models(
 
     device = resolve_device(runtime.device)
     dtype = _DTYPES[Precision(runtime.precision)]
+    if device.type == "cpu":
+        # Random-weight (preview) models drift into subnormal floats, which x86 CPUs process
+        # up to ~100x slower; flushing them to zero halves CPU render time. GPUs flush already.
+        torch.set_flush_denormal(True)
     models = LoadedModels(
         paths=paths,
         runtime=runtime,
