@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dtype", default="fp32", choices=("fp32", "fp16", "bf16"))
     r.add_argument("--fast", action="store_true", help="LCM UNet, 4 steps")
     r.add_argument("--quiet", action="store_true")
+    r.add_argument("--devices", type=int, default=1, help="split passes over N GPUs/processes")
     return p
 
 
@@ -145,8 +146,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
         RuntimeSettings,
         ip_scale_schedule,
     )
+    from engine.distributed import make_engine
     from engine.prompts import get_style
-    from engine.story_iter import StoryIterEngine, run_story
+    from engine.story_iter import run_story
     from engine.terminal import ProgressBar
 
     frames, posed = load_story(args.story)
@@ -165,7 +167,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         controlnet=posed and paths.controlnet is not None,
     )
     runtime = RuntimeSettings(device=args.device, precision=args.dtype, batch_size=args.batch)
-    engine = StoryIterEngine(paths, runtime)
+    engine = make_engine(paths, runtime, args.devices)
     cancel = CancelToken()
     signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     bar = ProgressBar(enabled=not args.quiet)
@@ -200,6 +202,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
             "device": str(engine.models.device),
             "precision": args.dtype,
             "batch": args.batch,
+            "devices": args.devices,
         },
         "seed": seed,
         "rounds": args.rounds,
@@ -212,6 +215,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
         "cancelled": cancel.cancelled,
     }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    if hasattr(engine, "close"):  # worker processes of --devices N
+        engine.close()
     print(f"{len(history)} round(s) of {len(frames)} frame(s) written to {args.out}")
     return 130 if cancel.cancelled else 0
 

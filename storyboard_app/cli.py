@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--resume", action="store_true", help="finish an interrupted pass")
     r.add_argument("--preview-models", action="store_true")
     r.add_argument("--quiet", action="store_true")
+    r.add_argument("--devices", type=int, default=1, help="split passes over N GPUs/processes")
 
     st = sub.add_parser("settings", help="show or change the story's generation settings")
     st.add_argument("path", type=Path)
@@ -168,7 +169,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from engine.api import CancelToken
-    from engine.story_iter import StoryIterEngine
+    from engine.distributed import make_engine
     from engine.terminal import ProgressBar
     from storyboard_app.project import runner
     from storyboard_app.project.model_config import resolve_models
@@ -186,7 +187,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         runtime = replace(runtime, batch_size=store.settings().batch_size or runtime.batch_size)
-        engine = StoryIterEngine(paths, runtime)
+        engine = make_engine(paths, runtime, args.devices)
         if paths.preview and not args.quiet:
             print("Using preview models: random weights, the images are noise.", file=sys.stderr)
         cancel = CancelToken()
@@ -218,6 +219,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         finally:
             bar.close()
             signal.signal(signal.SIGINT, previous)
+            if hasattr(engine, "close"):  # worker processes of --devices N
+                engine.close()
         images = sum(len(o.image_ids) for o in outcomes)
         print(f"{args.path}: {len(outcomes)} pass(es), {images} image(s) committed.")
         for o in outcomes:
