@@ -225,10 +225,21 @@ class BoardView(QListView):
         width = max(self.MIN_WIDTH, min(self.MAX_WIDTH, int(width)))
         self.card_width = width
         self.delegate.card_width = width
-        size = self.delegate.card_size()
-        self.setGridSize(QSize(size.width() + 12, size.height() + 12))
-        self.doItemsLayout()
+        self._fit_grid()
         self.zoomChanged.emit(width)
+
+    def _fit_grid(self) -> None:
+        """As many columns as fit, with the spare width shared out between them."""
+        size = self.delegate.card_size()
+        cell = size.width() + 12
+        available = max(self.viewport().width() - 2, cell)
+        columns = max(1, available // cell)
+        self.setGridSize(QSize(available // columns, size.height() + 12))
+        self.doItemsLayout()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_grid()
 
     def set_image_aspect(self, width: int, height: int) -> None:
         self.delegate.aspect = height / width if width else 1.0

@@ -3,6 +3,8 @@ label, the Character · Interaction · Scene summary, caption and badges."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from PySide6.QtCore import QModelIndex, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
@@ -62,6 +64,23 @@ class CardDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.card_width = 200
         self.aspect = 1.0
+        self._scaled: OrderedDict[tuple[int, int, int], QImage] = OrderedDict()
+
+    def _fit(self, image: QImage, size: QSize, live: bool) -> QImage:
+        """``image`` scaled into ``size``; thumbnails are scaled once per card size."""
+        mode = Qt.TransformationMode.SmoothTransformation
+        if live:  # a new preview every few steps: not worth keeping
+            return image.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, mode)
+        key = (image.cacheKey(), size.width(), size.height())
+        hit = self._scaled.get(key)
+        if hit is None:
+            hit = image.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, mode)
+            self._scaled[key] = hit
+            while len(self._scaled) > 600:
+                self._scaled.popitem(last=False)
+        else:
+            self._scaled.move_to_end(key)
+        return hit
 
     def _thumb_height(self) -> int:
         return int((self.card_width - 2 * PAD) * max(0.4, min(self.aspect, 1.6)))
@@ -158,11 +177,7 @@ class CardDelegate(QStyledItemDelegate):
         painter.setClipPath(clip)
         painter.fillRect(box, theme.PLACEHOLDER)
         if image is not None and not image.isNull():
-            scaled = image.scaled(
-                box.size(),
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
+            scaled = self._fit(image, box.size(), live)
             x = box.left() + (box.width() - scaled.width()) // 2
             y = box.top() + (box.height() - scaled.height()) // 2
             painter.drawImage(x, y, scaled)

@@ -56,7 +56,7 @@ class CastPanel(QWidget):
         self.description = QPlainTextEdit()
         self.description.setPlaceholderText("How this character always looks")
         self.description.setTabChangesFocus(True)
-        self.description.setFixedHeight(72)
+        self.description.setFixedHeight(92)
         self.description.textChanged.connect(self._described)
         self.color = QPushButton()
         self.color.setFixedWidth(40)

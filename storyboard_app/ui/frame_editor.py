@@ -167,7 +167,8 @@ class FrameEditor(QWidget):
                 self._set_text(edit, "")
             self.preview.clear()
             return
-        label = f" · shot {frame.shot_label.strip()}" if frame.shot_label.strip() else ""
+        shot = frame.shot_label.strip()
+        label = f" · shot {shot}" if shot and shot != str(frame.position + 1) else ""
         self.heading.setText(f"Frame {frame.position + 1}{label}")
         for name, edit in self.fields.items():
             if name not in self._pending:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
+    QSlider,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -95,16 +97,24 @@ class MainWindow(QMainWindow, WindowActions):
             )
             self.addDockWidget(area, dock)
             self.docks[name] = dock
-        self.resizeDocks([self.docks["run"]], [270], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["editor"]], [400], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["history"]], [190], Qt.Orientation.Vertical)
         self._default_state = self.saveState()
+        self._sized = False
 
         self.actions = build_actions(self, self.action_slots())
         self.recent_menu = build_menus(self, self.actions)
         self.recent_menu.aboutToShow.connect(lambda: fill_recent_menu(self))
         self.toolbar = build_toolbar(self, self.actions)
         self.addToolBar(self.toolbar)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.toolbar.addWidget(spacer)
+        self.toolbar.addWidget(QLabel("Card size  "))
+        self.zoom_slider = QSlider(Qt.Orientation.Horizontal)
+        self.zoom_slider.setRange(BoardView.MIN_WIDTH, BoardView.MAX_WIDTH)
+        self.zoom_slider.setFixedWidth(140)
+        self.zoom_slider.setValue(self.prefs.card_width())
+        self.zoom_slider.valueChanged.connect(lambda v: self.board and self.board.set_card_width(v))
+        self.toolbar.addWidget(self.zoom_slider)
 
         self.models_label = QLabel(objectName="ModelsBadge")
         self.run_label = QLabel()
@@ -120,7 +130,7 @@ class MainWindow(QMainWindow, WindowActions):
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self.restoreState(state)
+            self._sized = self.restoreState(state)
         self._detach()
         self.update_models_label()
 
@@ -191,6 +201,7 @@ class MainWindow(QMainWindow, WindowActions):
         model = BoardModel(session, self)
         self.board = BoardView(model, self.prefs.card_width())
         self.board.zoomChanged.connect(self.prefs.set_card_width)
+        self.board.zoomChanged.connect(self._zoomed)
         settings = store.settings()
         self.board.set_image_aspect(settings.width, settings.height)
         for name in ("delete", "select_all", "move_left", "move_right"):
@@ -200,7 +211,7 @@ class MainWindow(QMainWindow, WindowActions):
         self.board_layout.addWidget(self.board)
         self.editor = FrameEditor(session)
         self.cast_panel = CastPanel(session)
-        self.run_panel = RunPanel(session, self.controller, self.actions)
+        self.run_panel = RunPanel(session, self.controller, self.actions, model)
         self.history = HistoryPanel(session)
         for name, widget in (
             ("editor", self.editor),
@@ -210,7 +221,11 @@ class MainWindow(QMainWindow, WindowActions):
         ):
             self.docks[name].setWidget(widget)
         self.wire_session()
+        # The engine's libraries load in the background while the writer reads the board.
+        QTimer.singleShot(1500, self.controller, self.controller.warm_up)
         self.stack.setCurrentWidget(self.board_page)
+        if not self._sized and self.isVisible():
+            QTimer.singleShot(0, self, self.default_layout)
         self.prefs.add_recent(store.path)
         self.prefs.sync()
         if model.rowCount():
@@ -284,6 +299,10 @@ class MainWindow(QMainWindow, WindowActions):
         self.history.set_frame(frame_id)
         self.update_enabled()
 
+    def _zoomed(self, width: int) -> None:
+        with QSignalBlocker(self.zoom_slider):
+            self.zoom_slider.setValue(width)
+
     def _story_changed(self) -> None:
         if self.session and self.board:
             settings = self.session.store.settings()
@@ -304,6 +323,25 @@ class MainWindow(QMainWindow, WindowActions):
             self.board.selectionModel().setCurrentIndex(
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect
             )
+
+    # ------------------------------------------------------------------ layout
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._sized:  # first start: give the board the room, the docks their share
+            QTimer.singleShot(0, self, self.default_layout)
+
+    def default_layout(self) -> None:
+        """Sizes for the docks once they hold a project's panels (first start, reset)."""
+        if self.session is None:
+            return  # placeholders have no sizes worth keeping; try again with a project
+        self._sized = True
+        for dock in self.docks.values():
+            dock.show()
+        docks = self.docks
+        self.resizeDocks([docks["run"], docks["editor"]], [260, 400], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["run"], docks["cast"]], [360, 420], Qt.Orientation.Vertical)
+        self.resizeDocks([docks["history"]], [200], Qt.Orientation.Vertical)
 
     # ------------------------------------------------------------------ closing
 

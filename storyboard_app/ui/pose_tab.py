@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -51,7 +52,12 @@ class PoseTab(QWidget):
         layout.addWidget(self.status)
         self.editor = PoseEditor() if PoseEditor is not None else None
         if self.editor is not None:
-            layout.addWidget(self.editor, 1)
+            # Scrolls rather than forcing its minimum width on the whole frame dock.
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setWidget(self.editor)
+            layout.addWidget(scroll, 1)
             self.editor.poseEdited.connect(self._edited)
         else:
             row = QHBoxLayout()

@@ -109,8 +109,10 @@ class RunController(QObject):
     previewChanged = Signal()  # a new live preview arrived
     runFinished = Signal(object)  # RunResult
     modelsResolved = Signal(str)
+    warmedUp = Signal()
     noticeRaised = Signal(str)
     _order = Signal(object, object, object)
+    _warm_up = Signal()
 
     def __init__(
         self, session: ProjectSession, resolver: Resolver | None = None, cache=None
@@ -130,12 +132,18 @@ class RunController(QObject):
         self.worker = EngineWorker(self._store, resolver, cache)
         self.worker.moveToThread(self._thread)
         self._order.connect(self.worker.run)
+        self._warm_up.connect(self.worker.warm_up)
         self.worker.passStarted.connect(self._on_pass_started)
         self.worker.progress.connect(self._on_progress)
         self.worker.frameCommitted.connect(self._on_committed)
         self.worker.runFinished.connect(self._on_finished)
         self.worker.modelsResolved.connect(self.modelsResolved)
+        self.worker.warmedUp.connect(self.warmedUp)
         self._thread.start()
+
+    def warm_up(self) -> None:
+        """Let the engine thread import its libraries now (queued before any run)."""
+        self._warm_up.emit()
 
     @property
     def busy(self) -> bool:

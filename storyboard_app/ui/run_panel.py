@@ -3,8 +3,6 @@ iterate actions, and the run's progress with a live look at the frame being draw
 
 from __future__ import annotations
 
-import secrets
-
 from PySide6.QtCore import QSignalBlocker, QSize, Qt
 from PySide6.QtGui import QAction, QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -25,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from engine.prompts import load_styles
 from storyboard_app.project.model import new_seed
+from storyboard_app.ui.board import BoardModel
 from storyboard_app.ui.images import fitted
 from storyboard_app.ui.run_controller import RunController, RunProgress
 from storyboard_app.ui.session import ProjectSession
@@ -53,11 +52,13 @@ class RunPanel(QWidget):
         session: ProjectSession,
         controller: RunController,
         actions: dict[str, QAction],
+        board: BoardModel,
         parent=None,
     ) -> None:
         super().__init__(parent)
         self.session = session
         self.controller = controller
+        self.board = board
 
         self.rounds = QSpinBox(minimum=1, maximum=100)
         self.rounds.setToolTip(
@@ -131,9 +132,10 @@ class RunPanel(QWidget):
         layout.addWidget(self.live, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.summary)
         layout.addStretch(1)
+        self.live.hide()  # shown while a pass runs
 
         session.storyChanged.connect(self.reload)
-        session.boardChanged.connect(self._summarise)
+        board.refreshed.connect(self._summarise)
         controller.progressChanged.connect(self.show_progress)
         controller.previewChanged.connect(self._show_preview)
         controller.stateChanged.connect(self._state_changed)
@@ -179,7 +181,7 @@ class RunPanel(QWidget):
     def _summarise(self) -> None:
         if self.session.store.closed:
             return
-        cards = self.session.store.board()
+        cards = self.board.cards
         drawn = [c.latest_round for c in cards if c.latest_round is not None]
         stale = sum(c.stale for c in cards)
         rounds = self.session.store.settings().rounds
@@ -207,6 +209,7 @@ class RunPanel(QWidget):
             self.live.setPixmap(fitted(image, self.live.size()))
 
     def _state_changed(self, state: str) -> None:
+        self.live.setVisible(state != "idle")
         if state == "idle":
             result = self.controller.last_result
             self.progress.setValue(1000 if result and result.status == "complete" else 0)
@@ -227,7 +230,3 @@ def describe_result(result) -> str:
     if result.status == "nothing":
         return result.message or "Nothing to draw."
     return f"Stopped: {result.message}" if result.message else "Stopped."
-
-
-def random_seed() -> int:
-    return secrets.randbelow(2**32)

@@ -69,6 +69,15 @@ def apply_theme(app: QApplication) -> None:
     palette.setColor(QPalette.ColorRole.PlaceholderText, QColor("#9aa1ab"))
     palette.setColor(QPalette.ColorRole.ToolTipBase, PANEL)
     palette.setColor(QPalette.ColorRole.ToolTipText, TEXT)
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.ButtonText,
+    ):
+        palette.setColor(disabled, role, QColor("#a3a9b2"))
+    palette.setColor(disabled, QPalette.ColorRole.Button, QColor("#eef0f3"))
+    palette.setColor(disabled, QPalette.ColorRole.Base, QColor("#f5f6f8"))
     app.setPalette(palette)
     app.setStyleSheet(STYLE_SHEET)
     font = app.font()

@@ -57,7 +57,7 @@ class WindowActions:
             "zoom_out": lambda: (
                 self.board and self.board.set_card_width(self.board.card_width - 20)
             ),
-            "reset_layout": lambda: self.restoreState(self._default_state),
+            "reset_layout": self.reset_layout,
             "iterate_all": lambda: self.iterate("all"),
             "iterate_selected": lambda: self.iterate("selected"),
             "iterate_stale": lambda: self.iterate("stale"),
@@ -68,6 +68,10 @@ class WindowActions:
             "models": self.models_dialog,
             "about": self.about,
         }
+
+    def reset_layout(self: MainWindow) -> None:
+        self.restoreState(self._default_state)
+        self.default_layout()
 
     def update_enabled(self: MainWindow, *_: object) -> None:
         open_ = self.session is not None

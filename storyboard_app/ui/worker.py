@@ -121,6 +121,7 @@ class EngineWorker(QObject):
     passFinished = Signal(object)  # PassEnd
     runFinished = Signal(object)  # RunResult
     modelsResolved = Signal(str)
+    warmedUp = Signal()
 
     def __init__(self, store: ProjectStore, resolver: Resolver | None = None, cache=None) -> None:
         super().__init__()
@@ -132,6 +133,16 @@ class EngineWorker(QObject):
         self._last_emit = 0.0
         self._pass_number = 0
         self._expected = 0
+
+    @Slot()
+    def warm_up(self) -> None:
+        """Import the engine's libraries (torch, diffusers) ahead of the first run, so the
+        first "Iterate" does not spend its first seconds importing."""
+        try:
+            import engine.story_iter  # noqa: F401
+        except Exception:  # the run will report it properly
+            log.exception("Engine warm-up failed")
+        self.warmedUp.emit()
 
     @Slot(object, object, object)
     def run(self, order: RunOrder, choice: ModelChoice, cancel: CancelToken) -> None:

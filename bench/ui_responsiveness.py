@@ -1,0 +1,163 @@
+"""Desktop app responsiveness: how long the Qt event loop stalls while the engine draws.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui_responsiveness.py [--steps 6]
+        [--size 256] [--rounds 2] [--write-docs]
+
+Opens the demo story (9 frames) in the real main window, starts "Iterate all" on the preview
+models through the real engine thread, and runs a 10 ms QTimer probe in the UI thread for the
+whole run: each gap between two ticks beyond 10 ms is time the event loop could not turn (a
+stalled window). Two runs: the first loads the models (cold), the second reuses them (warm).
+Figures only, no pass/fail. ``--write-docs`` replaces the "Desktop app responsiveness"
+section of docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SECTION = "## Desktop app responsiveness"
+PROBE_MS = 10
+
+
+def measure(app, window, action: str | None) -> dict[str, float]:
+    """Run ``action`` (None: wait for the engine's background warm-up) and probe the event
+    loop until it ends."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append((now - last[0]) * 1000)
+        last[0] = now
+
+    probe = QTimer(interval=PROBE_MS)
+    probe.setTimerType(Qt.TimerType.PreciseTimer)
+    probe.timeout.connect(tick)
+    results = []
+    loop = QEventLoop()  # the real event loop, as app.exec() runs it
+
+    def finished(result=None) -> None:
+        results.append(result)
+        loop.quit()
+
+    signal = window.controller.runFinished if action else window.controller.warmedUp
+    signal.connect(finished)
+    started = time.perf_counter()
+    last[0] = started
+    probe.start()
+    if action:
+        window.iterate(action)
+    if not results:
+        loop.exec()
+    probe.stop()
+    signal.disconnect(finished)
+    result = results[0]
+    ordered = sorted(gaps)
+    return {
+        "seconds": time.perf_counter() - started,
+        "images": sum(p.images for p in result.passes) if result else 0,
+        "passes": len(result.passes) if result else 0,
+        "ticks": len(gaps),
+        "max": max(gaps),
+        "p99": ordered[int(0.99 * (len(ordered) - 1))],
+        "median": statistics.median(gaps),
+        "over_50": sum(g > 50 for g in gaps),
+    }
+
+
+def run(args: argparse.Namespace) -> list[tuple[str, dict[str, float]]]:
+    scratch = Path(tempfile.mkdtemp(prefix="storyiter-ui-bench-"))
+    os.environ["STORYITER_UI_SETTINGS"] = str(scratch / "ui.ini")
+    os.environ["STORYITER_CONFIG_DIR"] = str(scratch / "config")
+    os.environ.setdefault("STORYITER_CACHE_DIR", str(scratch / "cache"))
+    os.environ["STORYITER_DATA_DIR"] = str(scratch / "data")
+    from storyboard_app.ui.app import application
+    from storyboard_app.ui.main_window import MainWindow
+    from storyboard_app.ui.settings import Preferences, open_settings
+
+    app = application()
+    prefs = Preferences(open_settings())
+    prefs.set_use_preview_models(True)
+    window = MainWindow(prefs)
+    window.resize(1600, 1000)
+    window.show()
+    assert window.open_demo(), window.messages.message()
+    window.session.update_settings(
+        rounds=args.rounds, steps=args.steps, width=args.size, height=args.size
+    )
+    figures = [("idle, engine libraries importing in the background", measure(app, window, None))]
+    figures.append(("first run (loads the model weights)", measure(app, window, "all")))
+    window.session.update_settings(rounds=2 * args.rounds)
+    figures.append(("next run (models loaded)", measure(app, window, "all")))
+    window.close()
+    return figures
+
+
+def table(args: argparse.Namespace, figures: list[tuple[str, dict[str, float]]]) -> str:
+    command = (
+        "QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui_responsiveness.py "
+        f"--steps {args.steps} --size {args.size} --rounds {args.rounds} --write-docs"
+    )
+    lines = [
+        SECTION,
+        "",
+        f"`{command}` ({platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, Qt offscreen). The demo story (9 frames, "
+        f'{args.size}×{args.size}, {args.steps} steps) drawn by "Iterate all" on the preview '
+        "models through the real engine thread, while a 10 ms timer in the UI thread measures "
+        "the gaps between its ticks (a gap beyond 10 ms is time the window could not react).",
+        "",
+        "| run | passes | images | time | timer ticks | max gap | 99th pct gap | median gap "
+        "| gaps > 50 ms |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, f in figures:
+        lines.append(
+            f"| {name} | {f['passes']} | {f['images']} | {f['seconds']:.1f} s | {f['ticks']} "
+            f"| {f['max']:.1f} ms | {f['p99']:.1f} ms | {f['median']:.1f} ms | {f['over_50']} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write_docs(text: str) -> None:
+    """Replace (or append) this benchmark's section of docs/BENCHMARKS.md only."""
+    docs = ROOT / "docs" / "BENCHMARKS.md"
+    old = docs.read_text(encoding="utf-8") if docs.exists() else "# Benchmarks\n"
+    start = old.find(SECTION)
+    if start < 0:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:
+        end = old.find("\n## ", start + len(SECTION))
+        new = old[:start] + text + (old[end + 1 :] if end >= 0 else "")
+    docs.write_text(new, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    text = table(args, run(args))
+    print(text)
+    if args.write_docs:
+        write_docs(text)
+
+
+if __name__ == "__main__":
+    main()
