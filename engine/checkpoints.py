@@ -80,13 +80,20 @@ def _check_folder_weights(folder: Path, what: str) -> None:
             check_safetensors(w, what)
 
 
+def _single_file(path: Path, what: str, folder_kind: str) -> bool:
+    """True (after checking it) when ``path`` is a single .safetensors file."""
+    if not path.is_file():
+        return False
+    if path.suffix != ".safetensors":
+        raise ModelError(f"{what}: {path} must be {folder_kind} or a .safetensors file.")
+    check_safetensors(path, what)
+    return True
+
+
 def check_base(path: Path) -> None:
     """An SDXL base: a diffusers folder, or a single-file .safetensors checkpoint."""
     what = "SDXL base model"
-    if path.is_file():
-        if path.suffix != ".safetensors":
-            raise ModelError(f"{what}: {path} must be a diffusers folder or a .safetensors file.")
-        check_safetensors(path, what)
+    if _single_file(path, what, "a diffusers folder"):
         return
     _require_dir(path, what)
     index = _read_json(path / "model_index.json", what)
@@ -235,10 +242,7 @@ def check_controlnet(path: Path) -> None:
 
 def check_lcm(path: Path) -> None:
     what = "LCM UNet / LCM-LoRA"
-    if path.is_file():
-        if path.suffix != ".safetensors":
-            raise ModelError(f"{what}: {path} must be a UNet folder or a .safetensors LoRA.")
-        check_safetensors(path, what)
+    if _single_file(path, what, "a UNet folder (or an LCM-LoRA)"):
         return
     _require_dir(path, what)
     unet_dir = path / "unet" if (path / "unet" / "config.json").exists() else path
