@@ -284,8 +284,8 @@ class PassInfo:
 
     @property
     def resumable(self) -> bool:
-        """Interrupted and cancelled passes can be resumed (``ProjectStore.reopen_pass``)."""
-        return self.status in ("interrupted", "cancelled")
+        """Interrupted, cancelled and failed passes can be resumed (``reopen_pass``)."""
+        return self.status in ("interrupted", "cancelled", "failed")
 
 
 @dataclass(frozen=True)

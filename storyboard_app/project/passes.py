@@ -18,7 +18,9 @@ from storyboard_app.project.errors import InvalidValueError, PassStateError
 from storyboard_app.project.model import PassInfo
 
 FINAL_STATUSES = ("complete", "cancelled", "failed")
-RESUMABLE_STATUSES = ("interrupted", "cancelled")
+# A failed pass resumes too: once the writer fixes the cause (a moved model folder, a GPU that
+# ran out of memory, a worker process that died), the rest of the pass is still worth drawing.
+RESUMABLE_STATUSES = ("interrupted", "cancelled", "failed")
 _PASS_COLUMNS = (
     "id, kind, status, frame_ids_json, reference_image_ids_json, settings_json, created, "
     "finished, error"
@@ -121,7 +123,7 @@ class PassLog(StoryEditing):
             return self._pass_in(conn, pass_id)
 
     def reopen_pass(self, pass_id: int) -> PassInfo:
-        """Set an interrupted or cancelled pass running again, to resume it.
+        """Set an interrupted, cancelled or failed pass running again, to resume it.
 
         Its frames, reference set and settings are unchanged; images it already committed
         stay. ``pending_frame_ids`` says which frames are still to draw.
@@ -162,7 +164,7 @@ class PassLog(StoryEditing):
             ]
 
     def unfinished_passes(self) -> list[PassInfo]:
-        """Interrupted and cancelled passes that can still be resumed, oldest first.
+        """Interrupted, cancelled and failed passes that can still be resumed, oldest first.
 
         A pass whose reference images were deleted (with their frames) cannot be resumed
         and is left out; so is one with no frame left to draw.
@@ -170,7 +172,7 @@ class PassLog(StoryEditing):
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT {_PASS_COLUMNS} FROM render_pass "
-                "WHERE status IN ('interrupted', 'cancelled') ORDER BY id"
+                "WHERE status IN ('interrupted', 'cancelled', 'failed') ORDER BY id"
             ).fetchall()
             return [
                 info

@@ -207,7 +207,7 @@ def plan_resume(store: ProjectStore, pass_id: int | None = None) -> PlannedPass:
     if pass_id is None:
         unfinished = store.unfinished_passes()
         if not unfinished:
-            raise NothingToDoError("There is no interrupted or cancelled pass to resume.")
+            raise NothingToDoError("There is no interrupted, cancelled or failed pass to resume.")
         info = unfinished[-1]
     else:
         info = store.pass_info(pass_id)

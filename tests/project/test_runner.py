@@ -188,3 +188,8 @@ def test_engine_failure_marks_the_pass_failed_and_keeps_the_project(
     assert "image encoder" in outcomes[0].error
     assert project.pass_info(outcomes[0].pass_id).status == "failed"
     assert len(project.frames()) == 4
+    # once the models are back, the failed pass resumes
+    good = StoryIterEngine(preview_models, RuntimeSettings(device="cpu"))
+    resumed = runner.render(project, good, resume=True)
+    assert resumed[0].pass_id == outcomes[0].pass_id and resumed[0].status == "complete"
+    assert len(project.images_of_pass(outcomes[0].pass_id)) == 4
