@@ -35,6 +35,10 @@ format: setup
 
 check: lint test
 
+# The desktop app on the demo story after a 2-round preview run, under Xvfb (apt: xvfb).
+screenshots: setup
+	xvfb-run -a -s "-screen 0 1920x1200x24" $(BIN)/python -m storyboard_app.ui.screenshots docs/screenshots
+
 bench: setup
 	$(BIN)/python bench/engine_scaling.py
 
