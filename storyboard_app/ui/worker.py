@@ -33,7 +33,7 @@ from storyboard_app.project.store import ProjectStore
 
 log = logging.getLogger(__name__)
 
-PROGRESS_INTERVAL_S = 0.05  # step events closer together than this are dropped
+PROGRESS_INTERVAL_S = 0.1  # step events closer together than this are dropped
 
 
 @dataclass(frozen=True)
