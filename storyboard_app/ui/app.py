@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from pathlib import Path
@@ -51,6 +52,26 @@ def open_window(
     return window
 
 
+def install_error_hook(window: MainWindow) -> None:
+    """A bug in a slot is shown in the window's message bar (and logged); the app goes on."""
+    previous = sys.excepthook
+
+    def hook(kind, value, tb) -> None:
+        logging.getLogger("storyboard_app").error("Unexpected error", exc_info=(kind, value, tb))
+        if issubclass(kind, KeyboardInterrupt):
+            previous(kind, value, tb)
+            return
+        try:
+            window.show_error(
+                f"Something went wrong inside the app ({kind.__name__}: {value}). Your story "
+                "is saved; please report this with the log."
+            )
+        except RuntimeError:  # the window is gone
+            previous(kind, value, tb)
+
+    sys.excepthook = hook
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="storyboard-app", description=__doc__)
     parser.add_argument("project", nargs="?", type=Path, help="a .storyboard project file")
@@ -73,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         preferences.set_use_preview_models(True)
     window = open_window(preferences, args.project)
     window.show()
+    install_error_hook(window)
 
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)

@@ -63,7 +63,7 @@ class ProgressTracker:
             self.pass_total = event.total
             self.pass_done = event.done
         if event.kind == EventKind.STEP and self._first_step is None:
-            self._first_step = (self._clock(), self.done_steps() - 1)
+            self._first_step = (self._clock(), self.done_steps())
 
     def done_steps(self) -> int:
         return self.finished_steps + self.pass_done
