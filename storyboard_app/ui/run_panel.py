@@ -28,7 +28,7 @@ from storyboard_app.ui.images import fitted
 from storyboard_app.ui.run_controller import RunController, RunProgress
 from storyboard_app.ui.session import ProjectSession
 
-PREVIEW_SIZE = 132
+PREVIEW_SIZE = 96
 
 
 def action_button(action: QAction, primary: bool = False) -> QToolButton:
@@ -117,7 +117,7 @@ class RunPanel(QWidget):
         self.live.setFixedSize(QSize(PREVIEW_SIZE, PREVIEW_SIZE))
         self.live.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.live.setStyleSheet("background: #e8eaee; border-radius: 6px; color: #6b7280;")
-        self.live.setText("Live preview")
+        self.live.setToolTip("A quick look at the frame being drawn (from its latents)")
         self.summary = QLabel(objectName="Hint")
         self.summary.setWordWrap(True)
 
@@ -128,8 +128,10 @@ class RunPanel(QWidget):
         layout.addLayout(grid)
         layout.addSpacing(6)
         layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.live, 0, Qt.AlignmentFlag.AlignHCenter)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.live, 0, Qt.AlignmentFlag.AlignTop)
+        progress_row.addWidget(self.status, 1, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(progress_row)
         layout.addWidget(self.summary)
         layout.addStretch(1)
         self.live.hide()  # shown while a pass runs
@@ -215,7 +217,6 @@ class RunPanel(QWidget):
             self.progress.setValue(1000 if result and result.status == "complete" else 0)
             self.status.setText(describe_result(result) if result else "Idle")
             self.live.clear()
-            self.live.setText("Live preview")
         elif state == "cancelling":
             self.status.setText("Cancelling — stopping after this step…")
 
