@@ -35,7 +35,8 @@ format: setup
 
 check: lint test
 
-# The desktop app on the demo story after a 2-round preview run, under Xvfb (apt: xvfb).
+# The desktop app on the demo story after a 2-round preview run, under Xvfb
+# (apt: xvfb libxcb-cursor0, which Qt's xcb plugin needs).
 screenshots: setup
 	xvfb-run -a -s "-screen 0 1920x1200x24" $(BIN)/python -m storyboard_app.ui.screenshots docs/screenshots
 
