@@ -66,7 +66,7 @@ def test_pickled_code_in_a_bin_adapter_never_runs(preview_models, tmp_path):
             return (Path.touch, (marker,))
 
     bad = tmp_path / "ip-adapter_sdxl.bin"
-    bad.write_bytes(pickle.dumps({"image_proj": Exploit(), "ip_adapter": {}}))
+    bad.write_bytes(pickle.dumps({"image_proj": Exploit(), "ip_adapter": {}}, protocol=2))
     with pytest.raises(ModelError, match="plain weights file"):
         load_adapter_state(bad)
     assert not marker.exists()
