@@ -17,8 +17,10 @@ from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 from engine.pose import (
     Figure,
     Pose,
-    figure_bounds,
     render_control_image,
+)
+from engine.pose_edit import (
+    figure_bounds,
     set_joint,
     translate_figure,
 )

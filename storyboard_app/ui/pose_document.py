@@ -26,11 +26,13 @@ from engine.pose import (
     MAX_PEOPLE,
     Figure,
     Pose,
-    figure_bounds,
     load_pose_presets,
     parse_openpose,
-    refit_figure,
     to_openpose,
+)
+from engine.pose_edit import (
+    figure_bounds,
+    refit_figure,
     translate_figure,
 )
 

@@ -23,8 +23,18 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import PoseError
-from engine.pose import MAX_CANVAS, Pose, mirror_figure, rotate_figure, scale_figure
-from engine.pose import set_joint_visible as _set_joint_visible
+from engine.pose import (
+    MAX_CANVAS,
+    Pose,
+)
+from engine.pose_edit import (
+    mirror_figure,
+    rotate_figure,
+    scale_figure,
+)
+from engine.pose_edit import (
+    set_joint_visible as _set_joint_visible,
+)
 from storyboard_app.ui.pose_canvas import PoseCanvas
 from storyboard_app.ui.pose_commands import PoseChange
 from storyboard_app.ui.pose_controls import PoseControls

@@ -19,6 +19,8 @@ from engine.pose import (
     LIMBS,
     Figure,
     Pose,
+)
+from engine.pose_edit import (
     figure_bounds,
     rotate_figure,
     scale_figure,

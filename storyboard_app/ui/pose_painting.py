@@ -23,7 +23,15 @@ from PySide6.QtGui import (
     QTransform,
 )
 
-from engine.pose import COLOURS, LIMBS, Figure, Pose, figure_bounds
+from engine.pose import (
+    COLOURS,
+    LIMBS,
+    Figure,
+    Pose,
+)
+from engine.pose_edit import (
+    figure_bounds,
+)
 from storyboard_app.ui.pose_document import CanvasFit
 
 UNASSIGNED = QColor("#6b7280")

@@ -20,17 +20,19 @@ from engine.pose import (
     MIRROR_PARTNER,
     Figure,
     Pose,
-    figure_bounds,
     load_pose_presets,
-    mirror_figure,
     parse_openpose,
     pose_fingerprint,
     render_control_image,
+    to_openpose,
+)
+from engine.pose_edit import (
+    figure_bounds,
+    mirror_figure,
     rotate_figure,
     scale_figure,
     set_joint,
     set_joint_visible,
-    to_openpose,
     translate_figure,
 )
 

@@ -22,12 +22,14 @@ from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 from engine.pose import (
     JOINT_COUNT,
     Pose,
-    figure_bounds,
     load_pose_presets,
-    mirror_figure,
     parse_openpose,
-    refit_figure,
     render_control_image,
+)
+from engine.pose_edit import (
+    figure_bounds,
+    mirror_figure,
+    refit_figure,
     translate_figure,
 )
 from storyboard_app.ui.pose_document import add_figures, pose_to_text
