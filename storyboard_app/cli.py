@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--columns", type=int, default=0)
     e.add_argument("--panels-per-page", type=int, default=3)
     e.add_argument("--title-page", action="store_true")
+    e.add_argument("--shot-numbering", choices=("1", "1A", "1-1"), default="1")
+    e.add_argument("--captions", choices=("inside", "below"), default="inside")
+    e.add_argument("--bleed-mm", type=float, default=0.0)
+    e.add_argument("--margin-mm", type=float, default=12.0)
+    e.add_argument("--gutter-mm", type=float, default=4.0)
     e.add_argument("--png", type=Path, help="contact sheet PNG")
     e.add_argument("--gif", type=Path, help="animatic GIF")
     e.add_argument("--poses", type=Path, help="folder for OpenPose JSON")
@@ -342,21 +347,26 @@ def cmd_export(args: argparse.Namespace) -> int:
         columns=args.columns,
         panels_per_page=args.panels_per_page,
         title_page=args.title_page,
+        shot_numbering=args.shot_numbering,
+        caption_placement=args.captions,
+        bleed_mm=args.bleed_mm,
+        margin_mm=args.margin_mm,
+        gutter_mm=args.gutter_mm,
     )
     if args.pdf:
         report = export_pdf(board, options, args.pdf)
         print(f"Wrote {args.pdf} ({getattr(report, 'pages', '?')} pages).")
     if args.png:
-        export_contact_sheet_png(board, args.png)
+        export_contact_sheet_png(board, args.png, shot_numbering=args.shot_numbering)
         print(f"Wrote {args.png}.")
     if args.gif:
-        export_animatic_gif(board, args.gif)
+        export_animatic_gif(board, args.gif, shot_numbering=args.shot_numbering)
         print(f"Wrote {args.gif}.")
     if args.poses:
-        export_poses(board, args.poses)
+        export_poses(board, args.poses, shot_numbering=args.shot_numbering)
         print(f"Wrote poses to {args.poses}.")
     if args.zip:
-        export_png_zip(board, args.zip)
+        export_png_zip(board, args.zip, shot_numbering=args.shot_numbering)
         print(f"Wrote {args.zip}.")
     return 0
 
