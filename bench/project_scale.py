@@ -107,7 +107,7 @@ def run(frames: int, rounds: int, folder: Path) -> list[tuple[str, str]]:
     pngs = [synthetic_png(rng) for _ in range(POOL)]
     pool = [(png, make_thumbnail(png)) for png in pngs]
     print(f"image pool: {POOL} PNGs in {time.perf_counter() - t_pool:.1f} s", file=sys.stderr)
-    path = folder / "scale.storyboard"
+    path = folder / "scale.storyiter"
     images = frames * (rounds + 1)
     per_image = build(path, frames, rounds, pool)
     size = path.stat().st_size
@@ -157,9 +157,9 @@ def run(frames: int, rounds: int, folder: Path) -> list[tuple[str, str]]:
     t_history, history = timed(lambda: store.images_of_frame(cards[0].frame.id), repeat=5)
     t_full, _ = timed(lambda: store.image_png(cards[0].current_image_id), repeat=5)
     os.sync()  # measure the copy, not the write-back of the commits above
-    t_save, _ = timed(lambda: store.save_as(folder / "copy.storyboard"))
+    t_save, _ = timed(lambda: store.save_as(folder / "copy.storyiter"))
     store.close()
-    copy_size = (folder / "copy.storyboard").stat().st_size
+    copy_size = (folder / "copy.storyiter").stat().st_size
 
     mb = 1024 * 1024
     cold_note = "" if cold else " (cache could not be dropped: not measured)"

@@ -44,8 +44,11 @@ from storyboard_app.project.textimport import parse_story_text
 
 __all__ = ["ProjectStore", "make_thumbnail"]
 
-FILE_SUFFIX = ".storyboard"
+FILE_SUFFIX = ".storyiter"
 INTERRUPTED_MESSAGE = "The app stopped while this pass was running."
+
+
+PROJECT_SUFFIX = ".storyiter"  # one SQLite file per story
 
 
 class ProjectStore(ImageHistory):

@@ -74,7 +74,7 @@ def install_error_hook(window: MainWindow) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="storyboard-app", description=__doc__)
-    parser.add_argument("project", nargs="?", type=Path, help="a .storyboard project file")
+    parser.add_argument("project", nargs="?", type=Path, help="a .storyiter project file")
     parser.add_argument("--settings", type=Path, help="keep the app's preferences in this file")
     parser.add_argument(
         "--preview-models", action="store_true", help="draw with the preview models this time"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
-from storyboard_app.project.store import ProjectStore
+from storyboard_app.project.store import PROJECT_SUFFIX, ProjectStore
 
-SUFFIX = ".storyboard"
-FILTER = "StoryIter projects (*.storyboard *.storyiter);;All files (*)"
+SUFFIX = PROJECT_SUFFIX
+FILTER = f"StoryIter projects (*{PROJECT_SUFFIX});;All files (*)"
 DEMO_NAME = "the-lantern-keeper" + SUFFIX
 
 
@@ -39,7 +39,7 @@ def ensure_demo(folder: Path | None = None) -> Path:
 
 
 def with_suffix(path: Path) -> Path:
-    return path if path.suffix in (".storyboard", ".storyiter") else path.with_suffix(SUFFIX)
+    return path if path.suffix == SUFFIX else path.with_suffix(SUFFIX)
 
 
 def ask_new_path(parent: QWidget, start: Path) -> tuple[Path, str] | None:

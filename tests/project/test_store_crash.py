@@ -71,7 +71,7 @@ def _check_after_crash(path: Path, reported: dict[int, str]) -> None:
 
 
 def test_killed_writer_loses_nothing_it_reported(tmp_path: Path) -> None:
-    path = tmp_path / "crash.storyboard"
+    path = tmp_path / "crash.storyiter"
     with ProjectStore.create(path) as store:
         for i in range(6):
             store.add_frame(character=f"frame {i}")

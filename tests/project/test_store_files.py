@@ -62,16 +62,16 @@ def assert_refused(path: Path, error: type[Exception], match: str) -> ProjectErr
 
 
 def test_random_bytes(tmp_path: Path) -> None:
-    path = tmp_path / "noise.storyboard"
+    path = tmp_path / "noise.storyiter"
     path.write_bytes(random.Random(1).randbytes(64 * 1024))
     assert_refused(path, NotAProjectError, "not an SQLite database")
 
 
 def test_empty_file_and_folder(tmp_path: Path) -> None:
-    path = tmp_path / "empty.storyboard"
+    path = tmp_path / "empty.storyiter"
     path.write_bytes(b"")
     assert_refused(path, NotAProjectError, "empty file")
-    folder = tmp_path / "folder.storyboard"
+    folder = tmp_path / "folder.storyiter"
     folder.mkdir()
     with pytest.raises(NotAProjectError, match="folder"):
         ProjectStore.open(folder)
@@ -79,7 +79,7 @@ def test_empty_file_and_folder(tmp_path: Path) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match="does not exist"):
-        ProjectStore.open(tmp_path / "nowhere.storyboard")
+        ProjectStore.open(tmp_path / "nowhere.storyiter")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -94,7 +94,7 @@ def test_foreign_sqlite_database(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("keep", ["half", "header", "odd"])
 def test_truncated_project(tmp_path: Path, keep: str) -> None:
-    path = make_project(tmp_path / "cut.storyboard")
+    path = make_project(tmp_path / "cut.storyiter")
     data = path.read_bytes()
     size = {"half": len(data) // 2 // PAGE_SIZE * PAGE_SIZE, "header": 60, "odd": len(data) - 1000}[
         keep
@@ -104,17 +104,17 @@ def test_truncated_project(tmp_path: Path, keep: str) -> None:
 
 
 def test_newer_version_is_refused_untouched(tmp_path: Path) -> None:
-    path = make_project(tmp_path / "future.storyboard")
+    path = make_project(tmp_path / "future.storyiter")
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    assert not (tmp_path / "future.storyboard-wal").exists()
+    assert not (tmp_path / "future.storyiter-wal").exists()
     error = assert_refused(path, NewerVersionError, "newer version")
     assert error.version == SCHEMA_VERSION + 1
 
 
 def test_older_version_is_not_migrated_by_a_reader(tmp_path: Path) -> None:
-    path = tmp_path / "v0.storyboard"
+    path = tmp_path / "v0.storyiter"
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute("CREATE TABLE t (x)")
@@ -138,7 +138,7 @@ def test_older_version_is_not_migrated_by_a_reader(tmp_path: Path) -> None:
     ],
 )
 def test_tampered_tables(tmp_path: Path, tamper: str) -> None:
-    path = make_project(tmp_path / "tampered.storyboard")
+    path = make_project(tmp_path / "tampered.storyiter")
     conn = sqlite3.connect(path)
     conn.executescript(tamper)
     conn.close()
@@ -146,7 +146,7 @@ def test_tampered_tables(tmp_path: Path, tamper: str) -> None:
 
 
 def test_tampered_check_constraint(tmp_path: Path) -> None:
-    path = make_project(tmp_path / "schema.storyboard")
+    path = make_project(tmp_path / "schema.storyiter")
     conn = sqlite3.connect(path)
     (sql,) = conn.execute("SELECT sql FROM sqlite_schema WHERE name = 'frame'").fetchone()
     conn.execute("PRAGMA writable_schema = ON")
@@ -160,7 +160,7 @@ def test_tampered_check_constraint(tmp_path: Path) -> None:
 
 
 def test_corrupt_page(tmp_path: Path) -> None:
-    path = make_project(tmp_path / "corrupt.storyboard")
+    path = make_project(tmp_path / "corrupt.storyiter")
     conn = sqlite3.connect(path)
     (root,) = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'image'").fetchone()
     (size,) = conn.execute("PRAGMA page_size").fetchone()
@@ -196,7 +196,7 @@ def _spawn(mode: str, path: Path) -> subprocess.Popen[str]:
 
 
 def test_second_writer_is_locked_out_until_the_first_dies(tmp_path: Path) -> None:
-    path = make_project(tmp_path / "locked.storyboard")
+    path = make_project(tmp_path / "locked.storyiter")
     holder = _spawn("hold", path)
     try:
         with pytest.raises(ProjectLockedError, match=f"process {holder.pid}") as info:
@@ -209,11 +209,11 @@ def test_second_writer_is_locked_out_until_the_first_dies(tmp_path: Path) -> Non
         holder.communicate()
     with ProjectStore.open(path) as store:  # the dead holder's lock is gone by itself
         assert len(store.frames()) == 3
-    assert not (tmp_path / "locked.storyboard.lock").exists()
+    assert not (tmp_path / "locked.storyiter.lock").exists()
 
 
 def test_second_open_in_the_same_process_is_locked_out(tmp_path: Path) -> None:
-    path = make_project(tmp_path / "twice.storyboard")
+    path = make_project(tmp_path / "twice.storyiter")
     with ProjectStore.open(path), pytest.raises(ProjectLockedError, match="in this process"):
         ProjectStore.open(path)
     ProjectStore.open(path).close()
@@ -249,7 +249,7 @@ def _check_complete(store: ProjectStore) -> set[int]:
 
 
 def test_reader_sees_only_complete_images_while_a_writer_commits(tmp_path: Path) -> None:
-    path = make_project(tmp_path / "busy.storyboard", images=0)
+    path = make_project(tmp_path / "busy.storyiter", images=0)
     committed: list[int] = []
     errors: list[BaseException] = []
     writer = _writer_thread(path, 150, committed, errors)
@@ -268,7 +268,7 @@ def test_reader_sees_only_complete_images_while_a_writer_commits(tmp_path: Path)
 
 
 def test_save_as_while_a_writer_commits(tmp_path: Path) -> None:
-    path = make_project(tmp_path / "live.storyboard", images=0)
+    path = make_project(tmp_path / "live.storyiter", images=0)
     committed: list[int] = []
     errors: list[BaseException] = []
     writer = _writer_thread(path, 120, committed, errors)
@@ -276,7 +276,7 @@ def test_save_as_while_a_writer_commits(tmp_path: Path) -> None:
     with ProjectStore.open_reader(path) as reader:
         writer.start()
         while writer.is_alive() or not copies:
-            copies.append(reader.save_as(tmp_path / f"copy{len(copies)}.storyboard"))
+            copies.append(reader.save_as(tmp_path / f"copy{len(copies)}.storyiter"))
         writer.join()
     assert not errors, errors
     for copy in copies:
@@ -290,8 +290,8 @@ def test_save_as_while_a_writer_commits(tmp_path: Path) -> None:
 
 
 def test_save_as_replaces_only_files_nobody_writes(tmp_path: Path) -> None:
-    path = make_project(tmp_path / "src.storyboard")
-    target = make_project(tmp_path / "target.storyboard", images=0)
+    path = make_project(tmp_path / "src.storyiter")
+    target = make_project(tmp_path / "target.storyiter", images=0)
     with ProjectStore.open(path) as store:
         with ProjectStore.open(target), pytest.raises(ProjectLockedError):
             store.save_as(target)
@@ -307,7 +307,7 @@ def test_read_only_folder_gives_a_clear_message(tmp_path: Path) -> None:
     if os.geteuid() == 0:
         pytest.skip("root ignores folder permissions")
     (tmp_path / "ro").mkdir()
-    path = make_project(tmp_path / "ro" / "story.storyboard")
+    path = make_project(tmp_path / "ro" / "story.storyiter")
     os.chmod(tmp_path / "ro", 0o555)
     try:
         with pytest.raises(ProjectError, match="read-only"):
@@ -326,7 +326,7 @@ def test_read_only_folder_gives_a_clear_message(tmp_path: Path) -> None:
     ],
 )
 def test_damaged_stored_values_give_a_clear_error(tmp_path: Path, sql: str, read: str) -> None:
-    path = make_project(tmp_path / "values.storyboard")
+    path = make_project(tmp_path / "values.storyiter")
     conn = sqlite3.connect(path)
     conn.execute(sql)
     conn.commit()
@@ -339,7 +339,7 @@ def test_damaged_stored_values_give_a_clear_error(tmp_path: Path, sql: str, read
 
 def test_sibling_writer_commits_while_the_owner_edits(tmp_path: Path) -> None:
     """The GUI's case: the UI thread edits cards while the engine thread commits images."""
-    path = make_project(tmp_path / "gui.storyboard", images=0)
+    path = make_project(tmp_path / "gui.storyiter", images=0)
     committed: list[int] = []
     errors: list[BaseException] = []
     with ProjectStore.open(path) as owner:

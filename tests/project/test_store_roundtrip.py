@@ -44,7 +44,7 @@ POSE = json.dumps(
 
 @pytest.fixture
 def store(tmp_path: Path):
-    with ProjectStore.create(tmp_path / "story.storyboard", title="The Lighthouse") as s:
+    with ProjectStore.create(tmp_path / "story.storyiter", title="The Lighthouse") as s:
         yield s
 
 
@@ -73,7 +73,7 @@ def snapshot(s: ProjectStore) -> dict:
 
 
 def test_create_stores_a_random_seed_once_and_refuses_to_overwrite(tmp_path: Path) -> None:
-    path = tmp_path / "a.storyboard"
+    path = tmp_path / "a.storyiter"
     with ProjectStore.create(path) as first:
         seed = first.story().settings.seed
         assert first.story().title == "Untitled story"
@@ -101,7 +101,7 @@ def test_file_identity_and_pragmas(store: ProjectStore) -> None:
 
 
 def test_every_entity_round_trips_through_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "full.storyboard"
+    path = tmp_path / "full.storyiter"
     rng = random.Random(7)
     settings = StorySettings(rounds=3, steps=4, guidance=7.5, width=512, height=768, seed=42,
                              style="film", fast=True, controlnet=True, seed_policy="per_frame",
@@ -362,7 +362,7 @@ def test_passes_lifecycle(store: ProjectStore) -> None:
 
 
 def test_a_pass_left_running_is_interrupted_on_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "p.storyboard"
+    path = tmp_path / "p.storyiter"
     with ProjectStore.create(path) as s:
         f = s.add_frame(character="a")
         p = s.begin_pass("round0", [f.id], [], {})
@@ -479,7 +479,7 @@ def test_to_json_has_the_cli_keys(store: ProjectStore) -> None:
 
 
 def test_reader_never_writes(tmp_path: Path) -> None:
-    path = tmp_path / "r.storyboard"
+    path = tmp_path / "r.storyiter"
     ProjectStore.create(path).close()
     with ProjectStore.open_reader(path) as r:
         assert r.read_only
@@ -491,7 +491,7 @@ def test_reader_never_writes(tmp_path: Path) -> None:
 
 def test_migrations_from_an_empty_file(tmp_path: Path) -> None:
     """A file with our identity at version 0 (no tables) is brought to the current schema."""
-    path = tmp_path / "v0.storyboard"
+    path = tmp_path / "v0.storyiter"
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute("CREATE TABLE t (x)")  # SQLite writes no header for an empty database

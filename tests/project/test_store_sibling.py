@@ -15,7 +15,7 @@ from storyboard_app.project.store import ProjectStore
 
 
 def test_sibling_writes_are_seen_by_the_owner_and_back(tmp_path):
-    path = tmp_path / "story.storyboard"
+    path = tmp_path / "story.storyiter"
     with ProjectStore.create(path) as owner:
         sibling = owner.sibling_writer()
         try:
@@ -35,7 +35,7 @@ def test_sibling_writes_are_seen_by_the_owner_and_back(tmp_path):
 
 
 def test_sibling_commits_from_another_thread_while_the_owner_edits(tmp_path):
-    path = tmp_path / "story.storyboard"
+    path = tmp_path / "story.storyiter"
     with ProjectStore.create(path) as owner:
         frames = owner.add_frames([{"character": f"frame {i}"} for i in range(20)])
         sibling = owner.sibling_writer()
@@ -62,7 +62,7 @@ def test_sibling_commits_from_another_thread_while_the_owner_edits(tmp_path):
 
 
 def test_readers_and_closed_stores_have_no_sibling_writer(tmp_path):
-    path = tmp_path / "story.storyboard"
+    path = tmp_path / "story.storyiter"
     ProjectStore.create(path).close()
     with ProjectStore.open_reader(path) as reader, pytest.raises(ReadOnlyProjectError):
         reader.sibling_writer()

@@ -83,7 +83,7 @@ def test_all_problems_are_reported_together() -> None:
 
 
 def test_import_into_a_project(tmp_path: Path) -> None:
-    with ProjectStore.create(tmp_path / "s.storyboard") as store:
+    with ProjectStore.create(tmp_path / "s.storyiter") as store:
         store.add_cast_member("Otto", "an existing description")
         frames = store.import_story_text(STORY)
         assert [f.position for f in frames] == [0, 1, 2, 3]

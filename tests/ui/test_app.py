@@ -42,7 +42,7 @@ def test_a_fresh_start_offers_the_demo_and_the_next_start_reopens_it(make_window
 
 
 def test_a_project_open_elsewhere_is_reported_and_left_alone(make_window, tmp_path):
-    path = make_project(tmp_path / "busy.storyboard")
+    path = make_project(tmp_path / "busy.storyiter")
     before = path.read_bytes()
     with ProjectStore.open(path):  # another writer holds the project
         window = make_window()
@@ -53,7 +53,7 @@ def test_a_project_open_elsewhere_is_reported_and_left_alone(make_window, tmp_pa
 
 
 def test_a_damaged_file_is_reported(make_window, tmp_path):
-    path = tmp_path / "damaged.storyboard"
+    path = tmp_path / "damaged.storyiter"
     path.write_bytes(b"this is not a project")
     window = make_window()
     assert not window.open_project(path)
@@ -62,10 +62,10 @@ def test_a_damaged_file_is_reported(make_window, tmp_path):
 
 def test_save_as_continues_in_the_copy(make_window, tmp_path):
     window = make_window()
-    original = make_project(tmp_path / "a.storyboard")
+    original = make_project(tmp_path / "a.storyiter")
     assert window.open_project(original)
     window.session.edit_frame(window.board.current_frame_id(), caption="in both")
-    copy = tmp_path / "b.storyboard"
+    copy = tmp_path / "b.storyiter"
     assert window.save_copy_as(copy)
     assert window.session.path == copy
     window.session.edit_frame(window.board.current_frame_id(), caption="only in the copy")
@@ -113,7 +113,7 @@ def test_the_status_bar_names_the_active_models(make_window, tmp_path):
 
 def test_docks_remember_their_state(make_window, tmp_path):
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard"))
+    assert window.open_project(make_project(tmp_path / "s.storyiter"))
     window.show()
     window.docks["history"].hide()
     window.close()
@@ -126,6 +126,6 @@ def test_docks_remember_their_state(make_window, tmp_path):
 
 
 def test_command_line():
-    args = parse_args(["story.storyboard", "--preview-models"])
-    assert str(args.project) == "story.storyboard" and args.preview_models
+    args = parse_args(["story.storyiter", "--preview-models"])
+    assert str(args.project) == "story.storyiter" and args.preview_models
     assert parse_args([]).project is None

@@ -24,7 +24,7 @@ def texts(window):
 
 
 def test_create_edit_reorder_undo_redo_and_reopen_exactly(make_window, qtbot, tmp_path):
-    path = tmp_path / "new.storyboard"
+    path = tmp_path / "new.storyiter"
     window = make_window()
     assert window.create_project(path, "A new story")
     session, board = window.session, window.board
@@ -99,7 +99,7 @@ def _without_ids(data):
 
 def test_a_burst_of_typing_is_one_undo_step(make_window, qtbot, tmp_path):
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard"))
+    assert window.open_project(make_project(tmp_path / "s.storyiter"))
     field = window.editor.fields["interaction"]
     field.selectAll()
     qtbot.keyClicks(field, "waving")
@@ -118,7 +118,7 @@ def test_a_burst_of_typing_is_one_undo_step(make_window, qtbot, tmp_path):
 
 def test_undo_after_deleting_brings_the_card_back_and_older_edits_still_undo(make_window, tmp_path):
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard"))
+    assert window.open_project(make_project(tmp_path / "s.storyiter"))
     session = window.session
     first = session.store.frames()[0].id
     session.edit_frame(first, caption="A caption")
@@ -137,7 +137,7 @@ def test_undo_after_deleting_brings_the_card_back_and_older_edits_still_undo(mak
 
 def test_keyboard_navigation_and_card_zoom(make_window, qtbot, tmp_path):
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard"))
+    assert window.open_project(make_project(tmp_path / "s.storyiter"))
     board = window.board
     board.setFocus()
     first = board.current_frame_id()
@@ -157,7 +157,7 @@ def test_prompt_preview_shows_the_style_and_warns_past_the_budget(make_window, q
     from storyboard_app.ui.prompt_preview import tokenizer_ready
 
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard"))
+    assert window.open_project(make_project(tmp_path / "s.storyiter"))
     qtbot.waitUntil(tokenizer_ready, timeout=30_000)
     editor = window.editor
     frame_id = window.board.current_frame_id()
@@ -180,7 +180,7 @@ def test_prompt_preview_shows_the_style_and_warns_past_the_budget(make_window, q
 
 def test_cast_panel_edits_are_undoable_and_rename_follows_into_cards(make_window, tmp_path):
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard"))
+    assert window.open_project(make_project(tmp_path / "s.storyiter"))
     panel = window.cast_panel
     assert panel.list.count() == 1
     panel.description.setPlainText("a keeper in a green coat")
@@ -198,7 +198,7 @@ def test_cast_panel_edits_are_undoable_and_rename_follows_into_cards(make_window
 
 def test_refused_edits_show_a_message_and_change_nothing(make_window, tmp_path):
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard"))
+    assert window.open_project(make_project(tmp_path / "s.storyiter"))
     frame_id = window.board.current_frame_id()
     before = window.session.undo_stack.count()
     assert not window.session.edit_frame(frame_id, pose_json="{not json")
@@ -213,7 +213,7 @@ def test_dropping_cards_on_the_board_moves_them(make_window, tmp_path):
     from PySide6.QtGui import QDropEvent
 
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard", frames=4))
+    assert window.open_project(make_project(tmp_path / "s.storyiter", frames=4))
     window.show()
     board = window.board
     model = board.board_model

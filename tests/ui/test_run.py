@@ -18,7 +18,7 @@ def history_rounds(window, frame_id):
 
 def test_iterate_all_two_rounds_then_use_an_older_image_as_reference(make_window, qtbot, tmp_path):
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard", frames=3))
+    assert window.open_project(make_project(tmp_path / "s.storyiter", frames=3))
     result = run_and_wait(qtbot, window)
     assert result.status == "complete", result
     assert [p.kind for p in result.passes] == ["round0", "iterate", "iterate"]
@@ -63,7 +63,7 @@ def test_iterate_all_two_rounds_then_use_an_older_image_as_reference(make_window
 
 def test_cancel_mid_pass_keeps_committed_images_and_resume_finishes(make_window, qtbot, tmp_path):
     window = make_window()
-    path = make_project(tmp_path / "s.storyboard", frames=5)
+    path = make_project(tmp_path / "s.storyiter", frames=5)
     assert window.open_project(path)
     store = window.session.store
     store.update_story(settings=store.settings().__class__(
@@ -101,7 +101,7 @@ def test_cancel_mid_pass_keeps_committed_images_and_resume_finishes(make_window,
 
 def test_an_edited_card_turns_stale_and_iterate_stale_redraws_only_it(make_window, qtbot, tmp_path):
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard", frames=3))
+    assert window.open_project(make_project(tmp_path / "s.storyiter", frames=3))
     store = window.session.store
     store.update_story(settings=store.settings().__class__(
         **{**store.settings().to_dict(), "rounds": 1}
@@ -139,7 +139,7 @@ def test_the_event_loop_keeps_turning_during_a_pass(make_window, qtbot, tmp_path
     drawn. The lag is recorded, not asserted (timings belong in docs/BENCHMARKS.md, measured
     by bench/ui_responsiveness.py)."""
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard", frames=4))
+    assert window.open_project(make_project(tmp_path / "s.storyiter", frames=4))
     lags: list[float] = []
     last = [time.perf_counter()]
 
@@ -174,7 +174,7 @@ def test_an_engine_error_is_shown_and_the_app_stays_alive(
     window = make_window(
         resolver=lambda _c: (broken, RuntimeSettings(device="cpu")), model_cache=ModelCache()
     )
-    assert window.open_project(make_project(tmp_path / "s.storyboard", frames=2))
+    assert window.open_project(make_project(tmp_path / "s.storyiter", frames=2))
     result = run_and_wait(qtbot, window)
     assert result.status == "failed"
     message = window.messages.message()

@@ -13,7 +13,7 @@ from tests.ui.conftest import make_project, run_and_wait
 
 def test_views_of_a_drawn_story(make_window, qtbot, tmp_path):
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard", frames=2))
+    assert window.open_project(make_project(tmp_path / "s.storyiter", frames=2))
     store = window.session.store
     store.update_story(settings=replace(store.settings(), rounds=1))
     assert run_and_wait(qtbot, window).status == "complete"
@@ -49,7 +49,7 @@ def test_views_of_a_drawn_story(make_window, qtbot, tmp_path):
 
 def test_undoing_the_addition_of_a_drawn_frame_is_refused(make_window, qtbot, tmp_path):
     window = make_window()
-    assert window.open_project(make_project(tmp_path / "s.storyboard", frames=1))
+    assert window.open_project(make_project(tmp_path / "s.storyiter", frames=1))
     session = window.session
     session.update_settings(rounds=1)
     added = session.add_frame(character="a late idea")
