@@ -18,7 +18,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from storyboard_app.project.editing import card_source_hash
 from storyboard_app.project.errors import ProjectError
+from storyboard_app.project.model import BoardCard, StorySettings
 from storyboard_app.project.store import ProjectStore
 
 if TYPE_CHECKING:
@@ -102,33 +104,28 @@ def generation_settings(
     }
 
 
-def _next_round(store: ProjectStore, frame_id: int) -> int:
-    images = store.images_of_frame(frame_id)
-    return max((i.round for i in images), default=-1) + 1
+def _job(card: BoardCard, settings: StorySettings, round_number: int) -> PlannedJob:
+    """The job of one board card at ``round_number`` (scale from the story's schedule)."""
+    from engine.api import scale_for_round
+
+    frame = card.frame
+    return PlannedJob(
+        frame.id,
+        card.compiled_prompt,
+        settings.seed_for(frame),
+        round_number,
+        scale_for_round(round_number, settings.rounds),
+        frame.pose_json,
+        card_source_hash(card.compiled_prompt, frame.pose_json, frame.seed_override),
+    )
 
 
 def plan_round0(
     store: ProjectStore, *, fast: bool | None = None, style: str | None = None
 ) -> PlannedPass | None:
     """Round 0 (text only) for every frame that has no image yet; None if there is none."""
-    from engine.api import scale_for_round
-
     settings = store.settings()
-    jobs = []
-    for frame in store.frames():
-        if store.current_image_id(frame.id) is not None:
-            continue
-        jobs.append(
-            PlannedJob(
-                frame.id,
-                store.compiled_prompt(frame),
-                store.frame_seed(frame),
-                0,
-                scale_for_round(0, settings.rounds),
-                frame.pose_json,
-                store.source_hash(frame),
-            )
-        )
+    jobs = [_job(card, settings, 0) for card in store.board() if card.current_image_id is None]
     if not jobs:
         return None
     return PlannedPass(
@@ -153,50 +150,34 @@ def plan_iterate(
     ``frame_ids`` None means every unlocked frame; ``stale`` keeps only stale frames. Each
     frame gets its own next round number and that round's scale on the story's schedule.
     Raises NothingToDoError when no frame qualifies, ProjectError when a frame has no image.
+    One board snapshot answers everything (no per-frame queries).
     """
-    from engine.api import scale_for_round
-
     settings = store.settings()
-    frames = store.frames()
-    by_id = {f.id: f for f in frames}
-    missing = [f.position + 1 for f in frames if store.current_image_id(f.id) is None]
+    cards = store.board()
+    missing = [c.frame.position + 1 for c in cards if c.current_image_id is None]
     if missing:
         raise ProjectError(
             f"Frames {', '.join(map(str, missing))} have no image yet: run round 0 first."
         )
+    by_id = {c.frame.id: c for c in cards}
     if frame_ids is None:
-        chosen = [f for f in frames if not f.locked]
+        chosen = [c for c in cards if not c.frame.locked]
     else:
         unknown = [i for i in frame_ids if i not in by_id]
         if unknown:
             raise ProjectError(f"No frame with id {unknown[0]} in this project.")
         chosen = [by_id[i] for i in frame_ids]
     if stale:
-        stale_ids = set(store.stale_frame_ids())
-        chosen = [f for f in chosen if f.id in stale_ids]
+        chosen = [c for c in chosen if c.stale]
     if not chosen:
         raise NothingToDoError(
             "No stale frame to re-draw." if stale else "Every selected frame is locked."
         )
-    reference_ids, _ = store.current_embeddings()
-    jobs = []
-    for frame in chosen:
-        r = _next_round(store, frame.id)
-        jobs.append(
-            PlannedJob(
-                frame.id,
-                store.compiled_prompt(frame),
-                store.frame_seed(frame),
-                r,
-                scale_for_round(r, settings.rounds),
-                frame.pose_json,
-                store.source_hash(frame),
-            )
-        )
+    jobs = [_job(c, settings, (c.latest_round or 0) + 1) for c in chosen]
     return PlannedPass(
         "stale" if stale else "iterate",
         tuple(jobs),
-        tuple(reference_ids),
+        tuple(c.current_image_id for c in cards),
         generation_settings(store, fast=fast, style=style),
         settings.rounds,
     )
