@@ -57,7 +57,42 @@ class StoreCommand(QUndoCommand):
         raise NotImplementedError
 
 
-class EditFrame(StoreCommand):
+class FieldEdit(StoreCommand):
+    """Change named fields of one thing (card, cast member); typing merges into one command.
+
+    Successive edits with the same ``merge`` key, target and fields become one undo step.
+    """
+
+    def __init__(
+        self,
+        session: ProjectSession,
+        text: str,
+        target: int,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        merge: str | None,
+    ) -> None:
+        super().__init__(session, text)
+        self.target = target
+        self.before = before
+        self.after = after
+        self.merge = merge
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not (
+            type(other) is type(self)
+            and self.merge is not None
+            and other.merge == self.merge
+            and other.target == self.target
+            and set(other.after) == set(self.after)
+        ):
+            return False
+        self.after = dict(other.after)
+        self.setObsolete(self.after == self.before)
+        return True
+
+
+class EditFrame(FieldEdit):
     """Change fields of one card. Typing in one field merges into one command (``merge``)."""
 
     def __init__(
@@ -69,27 +104,11 @@ class EditFrame(StoreCommand):
         merge: str | None = None,
     ) -> None:
         names = ", ".join(name.replace("_", " ") for name in after)
-        super().__init__(session, f"Edit {names}")
+        super().__init__(session, f"Edit {names}", frame_id, before, after, merge)
         self.frame_id = frame_id
-        self.before = before
-        self.after = after
-        self.merge = merge
 
     def id(self) -> int:
         return _MERGE_FRAME
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not (
-            isinstance(other, EditFrame)
-            and self.merge is not None
-            and other.merge == self.merge
-            and other.frame_id == self.frame_id
-            and set(other.after) == set(self.after)
-        ):
-            return False
-        self.after = dict(other.after)
-        self.setObsolete(self.after == self.before)
-        return True
 
     def apply(self) -> None:
         self.session.apply_frame_fields(self.frame_id, self.after)
@@ -219,7 +238,7 @@ class RemoveCastMember(AddCastMember):
         super().apply()
 
 
-class EditCastMember(StoreCommand):
+class EditCastMember(FieldEdit):
     """Rename, re-describe or re-colour a cast member (typing merges like card edits)."""
 
     def __init__(
@@ -230,27 +249,11 @@ class EditCastMember(StoreCommand):
         after: dict[str, str],
         merge: str | None = None,
     ) -> None:
-        super().__init__(session, f"Edit cast {', '.join(after)}")
+        super().__init__(session, f"Edit cast {', '.join(after)}", member_id, before, after, merge)
         self.member_id = member_id
-        self.before = before
-        self.after = after
-        self.merge = merge
 
     def id(self) -> int:
         return _MERGE_CAST
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not (
-            isinstance(other, EditCastMember)
-            and self.merge is not None
-            and other.merge == self.merge
-            and other.member_id == self.member_id
-            and set(other.after) == set(self.after)
-        ):
-            return False
-        self.after = dict(other.after)
-        self.setObsolete(self.after == self.before)
-        return True
 
     def apply(self) -> None:
         self._set(self.after)
