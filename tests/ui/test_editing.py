@@ -232,3 +232,27 @@ def test_dropping_cards_on_the_board_moves_them(make_window, tmp_path):
     ]  # fmt: skip
     window.session.undo()
     assert window.session.store.frames()[0].interaction == "beat 1"
+
+
+def test_typing_in_one_field_is_one_undo_step_for_cards_and_cast(make_window, tmp_path):
+    window = make_window()
+    assert window.open_project(make_project(tmp_path / "s.storyiter", frames=2))
+    session, store = window.session, window.session.store
+    first, second = (f.id for f in store.frames())
+    start = session.undo_stack.count()
+    for text in ("r", "ru", "run"):
+        assert session.edit_frame(first, merge="interaction", interaction=text)
+    assert session.undo_stack.count() == start + 1
+    assert session.edit_frame(second, merge="interaction", interaction="x")  # other card
+    assert session.edit_frame(first, merge="scene", scene="y")  # other field
+    assert session.undo_stack.count() == start + 3
+    member = store.add_cast_member("Ada", "a tall woman")
+    before_cast = session.undo_stack.count()
+    for text in ("a t", "a tal", "a tall man"):
+        assert session.edit_cast_member(member.id, merge="description", description=text)
+    assert session.undo_stack.count() == before_cast + 1
+    session.undo()
+    assert store.cast_member(member.id).description == "a tall woman"
+    for _ in range(3):
+        session.undo()
+    assert store.frame(first).interaction != "run"
