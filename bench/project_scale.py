@@ -35,6 +35,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.docs import write_section  # noqa: E402
 from storyboard_app.project.store import ProjectStore, make_thumbnail  # noqa: E402
 
 POOL = 12
@@ -209,15 +210,7 @@ def machine() -> str:
 
 def write_docs(text: str) -> None:
     """Replace (or append) this benchmark's section of docs/BENCHMARKS.md only."""
-    docs = ROOT / "docs" / "BENCHMARKS.md"
-    old = docs.read_text(encoding="utf-8") if docs.exists() else "# Benchmarks\n"
-    start = old.find(SECTION)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + (old[end + 1 :] if end >= 0 else "")
-    docs.write_text(new, encoding="utf-8")
+    write_section(SECTION, text)
 
 
 def main() -> None:

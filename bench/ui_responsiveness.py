@@ -24,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.docs import write_section  # noqa: E402
+
 SECTION = "## Desktop app responsiveness"
 PROBE_MS = 10
 
@@ -143,15 +146,7 @@ def table(args: argparse.Namespace, figures: list[tuple[str, dict[str, float]]])
 
 def write_docs(text: str) -> None:
     """Replace (or append) this benchmark's section of docs/BENCHMARKS.md only."""
-    docs = ROOT / "docs" / "BENCHMARKS.md"
-    old = docs.read_text(encoding="utf-8") if docs.exists() else "# Benchmarks\n"
-    start = old.find(SECTION)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + (old[end + 1 :] if end >= 0 else "")
-    docs.write_text(new, encoding="utf-8")
+    write_section(SECTION, text)
 
 
 def main() -> None:
