@@ -356,18 +356,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.pdf:
         report = export_pdf(board, options, args.pdf)
         print(f"Wrote {args.pdf} ({getattr(report, 'pages', '?')} pages).")
-    if args.png:
-        export_contact_sheet_png(board, args.png, shot_numbering=args.shot_numbering)
-        print(f"Wrote {args.png}.")
-    if args.gif:
-        export_animatic_gif(board, args.gif, shot_numbering=args.shot_numbering)
-        print(f"Wrote {args.gif}.")
-    if args.poses:
-        export_poses(board, args.poses, shot_numbering=args.shot_numbering)
-        print(f"Wrote poses to {args.poses}.")
-    if args.zip:
-        export_png_zip(board, args.zip, shot_numbering=args.shot_numbering)
-        print(f"Wrote {args.zip}.")
+    for out, write in (
+        (args.png, export_contact_sheet_png),
+        (args.gif, export_animatic_gif),
+        (args.poses, export_poses),
+        (args.zip, export_png_zip),
+    ):
+        if out:
+            write(board, out, shot_numbering=args.shot_numbering)
+            print(f"Wrote {out}.")
     return 0
 
 
