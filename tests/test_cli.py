@@ -87,6 +87,17 @@ def test_new_render_history_choose_info_export(env, tmp_path):
         text_out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True)
         assert "She ran." in text_out.stdout
 
+    sheet, gif, shots = tmp_path / "sheet.png", tmp_path / "animatic.gif", tmp_path / "shots.zip"
+    storyboard(
+        env, "export", str(path), "--png", str(sheet), "--gif", str(gif), "--zip", str(shots),
+        "--poses", str(tmp_path / "poses"), "--images", "round:0",
+    )  # fmt: skip
+    assert Image.open(sheet).size[0] > 0
+    assert Image.open(gif).n_frames == 3
+    import zipfile
+
+    assert len(zipfile.ZipFile(shots).namelist()) == 3
+
 
 def test_stale_render_redraws_only_the_edited_frame(env, tmp_path):
     text = tmp_path / "rain.txt"
