@@ -176,7 +176,8 @@ def test_cancel_then_resume_on_the_workers_equals_one_device(tmp_path, workers, 
             workers,
             runner.plan_iterate(store),
             cancel=cancel,
-            on_commit=lambda frame_id, image_id: cancel.cancel(),
+            # the engine's own event, not the commit: commits trail drawing (PNGs encode aside)
+            on_progress=lambda e: e.kind == EventKind.FRAME_DONE and cancel.cancel(),
         )
         assert cancelled.status == "cancelled"
         assert 1 <= len(cancelled.image_ids) <= 4  # the third batch was still being drawn
