@@ -1,0 +1,97 @@
+"""``storyboard render``: draw frames of a project with the Story-Iter engine."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from storyboard_app.cli.common import frame_ranges
+from storyboard_app.project.errors import ProjectError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this module's subcommands to the ``storyboard`` parser."""
+    r = sub.add_parser("render", help="draw frames with the Story-Iter engine")
+    r.add_argument("path", type=Path)
+    r.add_argument("--rounds", type=int, help="iterations to run (default: finish the schedule)")
+    r.add_argument("--frames", type=frame_ranges, help="frame numbers, e.g. 1,3-5")
+    r.add_argument("--stale", action="store_true", help="re-draw only stale frames")
+    r.add_argument("--fast", action="store_true", help="LCM UNet, 4 steps")
+    r.add_argument("--style")
+    r.add_argument("--resume", action="store_true", help="finish an interrupted pass")
+    r.add_argument("--preview-models", action="store_true")
+    r.add_argument("--quiet", action="store_true")
+    r.add_argument("--devices", type=int, default=1, help="split passes over N GPUs/processes")
+    r.set_defaults(run=cmd_render)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from engine.api import CancelToken
+    from engine.distributed import make_engine
+    from engine.terminal import ProgressBar
+    from storyboard_app.project import runner
+    from storyboard_app.project.model_config import resolve_models
+    from storyboard_app.project.store import ProjectStore
+
+    paths, runtime = resolve_models(preview=args.preview_models)
+    with ProjectStore.open(args.path) as store:
+        frame_ids = None
+        if args.frames:
+            frames = store.frames()
+            bad = [n for n in args.frames if n > len(frames)]
+            if bad:
+                raise ProjectError(f"Frame {bad[0]} does not exist (the story has {len(frames)}).")
+            frame_ids = [frames[n - 1].id for n in args.frames]
+        from dataclasses import replace
+
+        runtime = replace(runtime, batch_size=store.settings().batch_size or runtime.batch_size)
+        engine = make_engine(paths, runtime, args.devices)
+        if paths.preview and not args.quiet:
+            print("Using preview models: random weights, the images are noise.", file=sys.stderr)
+        cancel = CancelToken()
+        previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+        bar = ProgressBar(enabled=not args.quiet)
+
+        def on_pass(plan: Any) -> None:
+            rounds = sorted({j.round for j in plan.jobs})
+            label = f"round {rounds[0]}" if len(rounds) == 1 else f"rounds {rounds[0]}-{rounds[-1]}"
+            if not args.quiet:
+                from tqdm import tqdm
+
+                tqdm.write(f"{plan.kind}: {len(plan.jobs)} frame(s), {label}", file=sys.stderr)
+
+        try:
+            outcomes = runner.render(
+                store,
+                engine,
+                rounds=args.rounds,
+                frame_ids=frame_ids,
+                stale=args.stale,
+                resume=args.resume,
+                fast=True if args.fast else None,
+                style=args.style,
+                cancel=cancel,
+                on_progress=bar.update,
+                on_pass=on_pass,
+            )
+        finally:
+            bar.close()
+            signal.signal(signal.SIGINT, previous)
+            if hasattr(engine, "close"):  # worker processes of --devices N
+                engine.close()
+        images = sum(len(o.image_ids) for o in outcomes)
+        print(f"{args.path}: {len(outcomes)} pass(es), {images} image(s) committed.")
+        for o in outcomes:
+            if o.status == "cancelled":
+                print(
+                    f"Pass {o.pass_id} cancelled; "
+                    f"`storyboard render {args.path} --resume` finishes it."
+                )
+                return 130
+            if o.status == "failed":
+                print(f"error: pass {o.pass_id} failed: {o.error}", file=sys.stderr)
+                return 1
+    return 0
