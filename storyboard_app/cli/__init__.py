@@ -11,6 +11,7 @@ import sys
 
 from storyboard_app.cli import export, models, project_commands, render
 from storyboard_app.project.errors import ProjectError
+from storyboard_app.versions import add_version_option
 
 SUBCOMMAND_MODULES = (project_commands, render, export, models)
 
@@ -18,6 +19,7 @@ SUBCOMMAND_MODULES = (project_commands, render, export, models)
 def build_parser() -> argparse.ArgumentParser:
     """The full ``storyboard`` argument parser."""
     p = argparse.ArgumentParser(prog="storyboard", description=__doc__.split("\n")[0])
+    add_version_option(p)
     sub = p.add_subparsers(dest="command", required=True)
     for module in SUBCOMMAND_MODULES:
         module.register(sub)
