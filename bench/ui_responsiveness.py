@@ -86,8 +86,8 @@ def run(args: argparse.Namespace) -> list[tuple[str, dict[str, float]]]:
     os.environ.setdefault("STORYITER_CACHE_DIR", str(scratch / "cache"))
     os.environ["STORYITER_DATA_DIR"] = str(scratch / "data")
     from storyboard_app.ui.app import application
-    from storyboard_app.ui.main_window import MainWindow
-    from storyboard_app.ui.settings import Preferences, open_settings
+    from storyboard_app.ui.shared.preferences import Preferences, open_settings
+    from storyboard_app.ui.window.main_window import MainWindow
 
     app = application()
     prefs = Preferences(open_settings())
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> list[tuple[str, dict[str, float]]]:
     window = MainWindow(prefs)
     window.resize(1600, 1000)
     window.show()
-    assert window.open_demo(), window.messages.message()
+    assert window.files.open_demo(), window.messages.message()
     window.session.update_settings(
         rounds=args.rounds, steps=args.steps, width=args.size, height=args.size
     )

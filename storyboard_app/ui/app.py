@@ -17,9 +17,14 @@ from pathlib import Path
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from storyboard_app.ui.main_window import MainWindow
-from storyboard_app.ui.settings import APPLICATION, ORGANIZATION, Preferences, open_settings
-from storyboard_app.ui.theme import apply_theme
+from storyboard_app.ui.shared.preferences import (
+    APPLICATION,
+    ORGANIZATION,
+    Preferences,
+    open_settings,
+)
+from storyboard_app.ui.shared.theme import apply_theme
+from storyboard_app.ui.window.main_window import MainWindow
 
 
 def application(argv: list[str] | None = None) -> QApplication:

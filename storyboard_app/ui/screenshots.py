@@ -51,9 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QPoint, QRect
 
     from storyboard_app.ui.app import application
-    from storyboard_app.ui.main_window import MainWindow
-    from storyboard_app.ui.models_dialog import ModelsDialog
-    from storyboard_app.ui.settings import Preferences, open_settings
+    from storyboard_app.ui.dialogs.models_dialog import ModelsDialog
+    from storyboard_app.ui.shared.preferences import Preferences, open_settings
+    from storyboard_app.ui.window.main_window import MainWindow
 
     app = application()
     prefs = Preferences(open_settings())
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(prefs)
     window.resize(1600, 1000)
     window.show()
-    if not window.open_demo():
+    if not window.files.open_demo():
         print(window.messages.message(), file=sys.stderr)
         return 1
     window.session.update_settings(rounds=2, steps=6)  # a quick run: the images are noise

@@ -55,8 +55,8 @@ def make_project(path: Path, frames: int = 3, *, title: str = "Test story") -> P
 def make_window(qtbot, tmp_path, resolver, model_cache):
     """Build MainWindows with test preferences; every one is closed at the end."""
     from storyboard_app.ui.app import application
-    from storyboard_app.ui.main_window import MainWindow
-    from storyboard_app.ui.settings import Preferences, open_settings
+    from storyboard_app.ui.shared.preferences import Preferences, open_settings
+    from storyboard_app.ui.window.main_window import MainWindow
 
     application()
     windows = []

@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 from storyboard_app.project.model_config import ModelConfig, save_model_config
 from storyboard_app.project.store import ProjectStore
 from storyboard_app.ui.app import open_window, parse_args
-from storyboard_app.ui.models_dialog import ModelsDialog
-from storyboard_app.ui.settings import Preferences, open_settings
-from storyboard_app.ui.worker import ModelChoice
+from storyboard_app.ui.dialogs.models_dialog import ModelsDialog
+from storyboard_app.ui.run.worker import ModelChoice
+from storyboard_app.ui.shared.preferences import Preferences, open_settings
 from tests.ui.conftest import make_project
 
 
@@ -66,7 +66,7 @@ def test_save_as_continues_in_the_copy(make_window, tmp_path):
     assert window.open_project(original)
     window.session.edit_frame(window.board.current_frame_id(), caption="in both")
     copy = tmp_path / "b.storyiter"
-    assert window.save_copy_as(copy)
+    assert window.files.save_copy_as(copy)
     assert window.session.path == copy
     window.session.edit_frame(window.board.current_frame_id(), caption="only in the copy")
     with ProjectStore.open_reader(original) as store:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt
 
 from storyboard_app.project.store import ProjectStore
-from storyboard_app.ui.board import FrameIdRole
-from storyboard_app.ui.frame_editor import SAVE_DELAY_MS
+from storyboard_app.ui.board.roles import FrameIdRole
+from storyboard_app.ui.editor.frame_editor import SAVE_DELAY_MS
 from tests.ui.conftest import make_project
 
 
@@ -26,7 +26,7 @@ def texts(window):
 def test_create_edit_reorder_undo_redo_and_reopen_exactly(make_window, qtbot, tmp_path):
     path = tmp_path / "new.storyiter"
     window = make_window()
-    assert window.create_project(path, "A new story")
+    assert window.files.create_project(path, "A new story")
     session, board = window.session, window.board
     assert len(session.store.frames()) == 1  # a blank card to start typing in
 
@@ -154,7 +154,7 @@ def test_keyboard_navigation_and_card_zoom(make_window, qtbot, tmp_path):
 
 
 def test_prompt_preview_shows_the_style_and_warns_past_the_budget(make_window, qtbot, tmp_path):
-    from storyboard_app.ui.prompt_preview import tokenizer_ready
+    from storyboard_app.ui.editor.prompt_preview import tokenizer_ready
 
     window = make_window()
     assert window.open_project(make_project(tmp_path / "s.storyiter"))

@@ -32,8 +32,8 @@ from engine.pose_edit import (
     refit_figure,
     translate_figure,
 )
-from storyboard_app.ui.pose_document import add_figures, pose_to_text
-from storyboard_app.ui.pose_editor import PoseEditor
+from storyboard_app.ui.pose.document import add_figures, pose_to_text
+from storyboard_app.ui.pose.editor import PoseEditor
 
 CAST = {"Mira": "#e8a33d", "Old Tom": "#4a8fe7", "The Stranger": "#c2185b"}
 W, H = 768, 512
@@ -583,7 +583,7 @@ def make_screenshot(path: Path) -> None:
     """Redraw the documentation screenshot: two figures over the frame's onion skin."""
     from PySide6.QtWidgets import QApplication
 
-    from storyboard_app.ui.theme import apply_theme
+    from storyboard_app.ui.shared.theme import apply_theme
 
     app = QApplication.instance() or QApplication([])
     apply_theme(app)

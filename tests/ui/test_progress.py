@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from engine.api import EventKind, ProgressEvent
-from storyboard_app.ui.run_controller import ProgressTracker, format_eta
-from storyboard_app.ui.worker import PassStart
+from storyboard_app.project.run_progress import PassStart, ProgressTracker, format_eta
 
 
 class Clock:

@@ -7,7 +7,7 @@ import time
 
 from PySide6.QtCore import Qt, QTimer
 
-from storyboard_app.ui.board import RunStateRole, ThumbnailRole
+from storyboard_app.ui.board.roles import RunStateRole, ThumbnailRole
 from tests.ui.conftest import make_project, run_and_wait
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from storyboard_app.ui.export_dialog import ExportDialog
-from storyboard_app.ui.flipbook import FlipbookDialog, image_at_round
-from storyboard_app.ui.viewers import CompareDialog, ImageDialog
+from storyboard_app.ui.dialogs.export_dialog import ExportDialog
+from storyboard_app.ui.history.flipbook import FlipbookDialog, image_at_round
+from storyboard_app.ui.history.viewers import CompareDialog, ImageDialog
 from tests.ui.conftest import make_project, run_and_wait
 
 

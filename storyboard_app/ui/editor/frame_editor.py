@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard_app.project.model import Frame
-from storyboard_app.ui.pose_tab import PoseTab
-from storyboard_app.ui.prompt_preview import PromptPreviewView
-from storyboard_app.ui.session import ProjectSession
+from storyboard_app.ui.editor.prompt_preview import PromptPreviewView
+from storyboard_app.ui.pose.tab import PoseTab
+from storyboard_app.ui.shared.session import ProjectSession
 
 SAVE_DELAY_MS = 400
 LINE_FIELDS = ("character", "interaction", "scene", "shot_label")

@@ -3,101 +3,21 @@ keeps per-frame drawing state and live previews, and shuts the thread down clean
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
 from engine.api import CancelToken, EventKind, ProgressEvent
-from storyboard_app.ui.images import previews_by_frame
-from storyboard_app.ui.session import ProjectSession
-from storyboard_app.ui.worker import (
-    EngineWorker,
-    ModelChoice,
+from storyboard_app.project.run_progress import (
     PassStart,
-    Resolver,
+    ProgressTracker,
     RunOrder,
+    RunProgress,
     RunResult,
+    format_eta,
 )
-
-
-@dataclass(frozen=True)
-class RunProgress:
-    """What the run panel shows."""
-
-    fraction: float  # 0..1 over the whole run
-    eta_s: float | None
-    pass_number: int
-    passes: int
-    label: str
-
-
-class ProgressTracker:
-    """Overall progress and ETA across the passes of one run (pure arithmetic, no Qt).
-
-    Passes not started yet are assumed to be as large as the latest one; the rate is
-    measured from the first denoising step, so model loading does not skew the ETA.
-    """
-
-    def __init__(self, clock=time.monotonic) -> None:
-        self._clock = clock
-        self.reset()
-
-    def reset(self) -> None:
-        self.pass_start: PassStart | None = None
-        self.finished_steps = 0  # steps of the passes already over
-        self.pass_done = 0
-        self.pass_total = 0
-        self._first_step: tuple[float, int] | None = None
-
-    def start_pass(self, start: PassStart) -> None:
-        if self.pass_start is not None:
-            self.finished_steps += self.pass_total
-        self.pass_start = start
-        self.pass_done = 0
-        self.pass_total = len(start.frame_ids) * start.steps_per_frame
-
-    def update(self, event: ProgressEvent) -> None:
-        if event.total:
-            self.pass_total = event.total
-            self.pass_done = event.done
-        if event.kind == EventKind.STEP and self._first_step is None:
-            self._first_step = (self._clock(), self.done_steps())
-
-    def done_steps(self) -> int:
-        return self.finished_steps + self.pass_done
-
-    def total_steps(self) -> int:
-        if self.pass_start is None:
-            return 0
-        later = max(self.pass_start.expected - self.pass_start.number, 0)
-        return self.finished_steps + self.pass_total * (1 + later)
-
-    def fraction(self) -> float:
-        total = self.total_steps()
-        return min(self.done_steps() / total, 1.0) if total else 0.0
-
-    def eta(self) -> float | None:
-        if self._first_step is None:
-            return None
-        t0, done0 = self._first_step
-        elapsed = self._clock() - t0
-        done = self.done_steps() - done0
-        if done <= 0 or elapsed <= 0:
-            return None
-        return (self.total_steps() - self.done_steps()) * elapsed / done
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "estimating…"
-    seconds = round(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds} s"
+from storyboard_app.ui.run.worker import EngineWorker, ModelChoice, Resolver
+from storyboard_app.ui.shared.images import previews_by_frame
+from storyboard_app.ui.shared.session import ProjectSession
 
 
 class RunController(QObject):

@@ -7,7 +7,7 @@ child) has focus, so the toolbar, the context menu and the keyboard do the same 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QKeyCombination, QSize, Qt
 from PySide6.QtGui import QAction, QColor, QIcon, QKeyEvent, QKeySequence, QPixmap, QUndoStack
@@ -25,11 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine.pose import Figure, Pose
-from storyboard_app.ui.pose_document import PosePreset, hidden_joints, joint_label
-from storyboard_app.ui.pose_painting import preset_thumbnail
-
-if TYPE_CHECKING:
-    from storyboard_app.ui.pose_editor import PoseEditor
+from storyboard_app.ui.pose.canvas import PoseCanvas
+from storyboard_app.ui.pose.document import PosePreset, hidden_joints, joint_label
+from storyboard_app.ui.pose.painting import preset_thumbnail
 
 THUMBNAIL = 76
 _THUMBNAILS: dict[int, QPixmap] = {}  # id(preset pose) -> drawing; presets are frozen values
@@ -54,8 +52,34 @@ def swatch(colour: str) -> QIcon:
     return QIcon(pixmap)
 
 
+class PoseEditing(Protocol):
+    """What the controls drive: the pose editor widget (kept as a protocol so the editor can
+    build its controls without the two modules importing each other)."""
+
+    canvas: PoseCanvas
+    _cast: dict[str, str]
+
+    def addAction(self, action: QAction) -> None: ...
+    def pose(self) -> Pose | None: ...
+    def _sync(self) -> None: ...
+    def mirror_selected(self) -> bool: ...
+    def rotate_selected(self, degrees: float) -> bool: ...
+    def scale_selected(self, factor: float) -> bool: ...
+    def hide_selected_joint(self) -> bool: ...
+    def show_hidden_joints(self) -> bool: ...
+    def delete_selected(self) -> bool: ...
+    def set_joint_visible(self, joint: int, visible: bool, position=None) -> bool: ...
+    def assign_selected(self, cast_member: str) -> bool: ...
+    def add_preset(self, name: str) -> bool: ...
+    def copy_neighbour(self, side: str) -> bool: ...
+    def clear_pose(self) -> bool: ...
+    def import_with_dialog(self) -> None: ...
+    def export_with_dialog(self) -> None: ...
+    def save_preset_with_dialog(self) -> None: ...
+
+
 class PoseControls:
-    """Builds and updates the controls of one :class:`PoseEditor`.
+    """Builds and updates the controls of one :class:`PoseEditor` (see ``PoseEditing``).
 
     Two bars: ``toolbar`` above the canvas edits figures, ``frame_bar`` below it acts on the
     whole pose and the view. Shortcuts are matched by :meth:`key_event` while the canvas has
@@ -63,7 +87,7 @@ class PoseControls:
     would otherwise make both ambiguous, and a key meant for the sketch could edit a card.
     """
 
-    def __init__(self, editor: PoseEditor, stack: QUndoStack) -> None:
+    def __init__(self, editor: PoseEditing, stack: QUndoStack) -> None:
         self.editor = editor
         self.actions: dict[str, QAction] = {}
         e = editor

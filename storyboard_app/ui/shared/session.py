@@ -16,10 +16,12 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine.errors import EngineError
+from storyboard_app.project import edits
+from storyboard_app.project.edits import Edit, Effects, IdMap
 from storyboard_app.project.errors import NotFoundError, ProjectError
 from storyboard_app.project.model import CastMember, Frame
 from storyboard_app.project.store import ProjectStore
-from storyboard_app.ui import commands
+from storyboard_app.ui.shared.undo import EditCommand, Step
 
 
 class ProjectSession(QObject):
@@ -37,8 +39,7 @@ class ProjectSession(QObject):
         super().__init__(parent)
         self.store = store
         self.undo_stack = QUndoStack(self)
-        self._frame_alias: dict[int, int] = {}
-        self._cast_alias: dict[int, int] = {}
+        self.ids = IdMap()
 
     @property
     def path(self):
@@ -53,24 +54,10 @@ class ProjectSession(QObject):
 
     def live_frame_id(self, frame_id: int) -> int:
         """The id a frame has now (a card re-created by undo gets a new id)."""
-        seen = 0
-        while frame_id in self._frame_alias and seen < 10_000:
-            frame_id = self._frame_alias[frame_id]
-            seen += 1
-        return frame_id
-
-    def remember_frame(self, old_id: int, new_id: int) -> None:
-        if old_id != new_id:
-            self._frame_alias[old_id] = new_id
+        return self.ids.live_frame(frame_id)
 
     def live_cast_id(self, member_id: int) -> int:
-        while member_id in self._cast_alias:
-            member_id = self._cast_alias[member_id]
-        return member_id
-
-    def remember_cast(self, old_id: int, new_id: int) -> None:
-        if old_id != new_id:
-            self._cast_alias[old_id] = new_id
+        return self.ids.live_cast(member_id)
 
     def has_frame(self, frame_id: int) -> bool:
         try:
@@ -90,9 +77,31 @@ class ProjectSession(QObject):
             self.errorRaised.emit(str(exc))
             return False, None
 
-    def run_step(self, step: Callable[[], None]) -> None:
+    def perform(self, step: Step) -> None:
         """An undo/redo step (errors are reported; the stack has already moved)."""
-        self.attempt(step)
+        ok, effects = self.attempt(lambda: step(self.store, self.ids))
+        if ok:
+            self.announce(effects)
+
+    def announce(self, effects: Effects) -> None:
+        """Tell the views what an edit changed."""
+        for frame_id in effects.frames:
+            self.frameChanged.emit(frame_id)
+        for frame_id in effects.images:
+            self.imagesChanged.emit(frame_id)
+        if effects.cast:
+            self.castChanged.emit()
+        if effects.story:
+            self.storyChanged.emit()
+        if effects.board:
+            self.boardChanged.emit()
+
+    def _change(self, step: Callable[[], Effects]) -> bool:
+        """Apply a first edit now: True when the store took it (its effects announced)."""
+        ok, effects = self.attempt(step)
+        if ok:
+            self.announce(effects)
+        return ok
 
     def flush(self) -> None:
         self.flushRequested.emit()
@@ -103,7 +112,9 @@ class ProjectSession(QObject):
         if index == 0:
             return
         command = self.undo_stack.command(index - 1)
-        reason = command.blocked() if isinstance(command, commands.StoreCommand) else None
+        reason = None
+        if isinstance(command, EditCommand):
+            reason = command.edit.blocked(self.store, self.ids)
         if reason:
             self.errorRaised.emit(reason)
             return
@@ -113,17 +124,10 @@ class ProjectSession(QObject):
         self.flush()
         self.undo_stack.redo()
 
-    def _push(self, command: commands.StoreCommand) -> None:
-        self.undo_stack.push(command)
+    def _push(self, edit: Edit) -> None:
+        self.undo_stack.push(EditCommand(edit, self.perform))
 
     # ------------------------------------------------------------------ notifications
-
-    def frames_reordered(self) -> None:
-        self.boardChanged.emit()
-
-    def cast_edited(self) -> None:
-        self.castChanged.emit()
-        self.boardChanged.emit()  # prompts and staleness follow the cast
 
     def image_committed(self, frame_id: int) -> None:
         self.imagesChanged.emit(frame_id)
@@ -136,12 +140,6 @@ class ProjectSession(QObject):
         except ProjectError:
             return None
 
-    def apply_frame_fields(self, frame_id: int, fields: dict[str, Any]) -> None:
-        live = self.live_frame_id(frame_id)
-        self.store.update_frame(live, **fields)
-        self.frameChanged.emit(live)
-        self.boardChanged.emit()
-
     def edit_frame(self, frame_id: int, merge: str | None = None, **fields: Any) -> bool:
         """Change card fields as one undoable edit; False (and a message) when refused."""
         frame = self.frame(frame_id)
@@ -150,10 +148,9 @@ class ProjectSession(QObject):
         before = {name: getattr(frame, name) for name in fields}
         if before == fields:
             return True
-        ok, _ = self.attempt(lambda: self.apply_frame_fields(frame.id, fields))
-        if not ok:
+        if not self._change(lambda: edits.set_frame_fields(self.store, self.ids, frame.id, fields)):
             return False
-        self._push(commands.EditFrame(self, frame.id, before, dict(fields), merge))
+        self._push(edits.EditFrame(frame.id, before, dict(fields), merge))
         return True
 
     def add_frame(self, position: int | None = None, **fields: Any) -> Frame | None:
@@ -163,8 +160,8 @@ class ProjectSession(QObject):
         ok, added = self.attempt(lambda: self.store.add_frames([fields], position=position))
         if not ok:
             return None
-        self._push(commands.AddFrames(self, "Add frame", [fields], position, [added[0].id]))
-        self.frames_reordered()
+        self._push(edits.AddFrames("Add frame", [fields], position, [added[0].id]))
+        self.announce(edits.BOARD)
         return added[0]
 
     def duplicate_frames(self, frame_ids: Sequence[int]) -> list[int]:
@@ -176,7 +173,7 @@ class ProjectSession(QObject):
         if not frames:
             return []
         cards = [
-            {**commands.frame_fields(f), "locked": False} for f in frames
+            {**edits.frame_fields(f), "locked": False} for f in frames
         ]  # copies are never locked
         position = frames[-1].position + 1
         ok, added = self.attempt(lambda: self.store.add_frames(cards, position=position))
@@ -184,8 +181,8 @@ class ProjectSession(QObject):
             return []
         ids = [f.id for f in added]
         text = "Duplicate frame" if len(ids) == 1 else f"Duplicate {len(ids)} frames"
-        self._push(commands.AddFrames(self, text, cards, position, ids))
-        self.frames_reordered()
+        self._push(edits.AddFrames(text, cards, position, ids))
+        self.announce(edits.BOARD)
         return ids
 
     def delete_frames(self, frame_ids: Sequence[int]) -> bool:
@@ -194,8 +191,8 @@ class ProjectSession(QObject):
             return False
         deleted = [f for f in frames if self._delete_one(f)]
         if deleted:
-            self._push(commands.DeleteFrames(self, deleted))
-            self.frames_reordered()
+            self._push(edits.DeleteFrames(deleted))
+            self.announce(edits.BOARD)
         return len(deleted) == len(frames)
 
     def _delete_one(self, frame: Frame) -> bool:
@@ -208,27 +205,15 @@ class ProjectSession(QObject):
         moving = [i for i in order if i in {self.live_frame_id(f) for f in frame_ids}]
         if not moving:
             return False
-        row = max(0, min(row, len(order)))
-        rest = [i for i in order if i not in moving]
-        at = len([i for i in order[:row] if i not in moving])
-        after = rest[:at] + moving + rest[at:]
+        after = edits.order_with_moved(order, moving, row)
         if after == order:
             return False
         text = "Move frame" if len(moving) == 1 else f"Move {len(moving)} frames"
-        ok, _ = self.attempt(lambda: self.apply_order(after))
-        if not ok:
-            self.attempt(lambda: self.apply_order(order))
+        if not self._change(lambda: edits.put_in_order(self.store, self.ids, after)):
+            self._change(lambda: edits.put_in_order(self.store, self.ids, order))
             return False
-        self._push(commands.ReorderFrames(self, text, order, after))
+        self._push(edits.ReorderFrames(text, order, after))
         return True
-
-    def apply_order(self, order: Sequence[int]) -> None:
-        """Put the frames in ``order`` (ids as commands remember them)."""
-        for position, frame_id in enumerate(order):
-            live = self.live_frame_id(frame_id)
-            if self.store.frame(live).position != position:
-                self.store.move_frame(live, position)
-        self.frames_reordered()
 
     # ------------------------------------------------------------------ images
 
@@ -237,17 +222,10 @@ class ProjectSession(QObject):
         if frame is None or frame.chosen_image_id == image_id:
             return False
         before = frame.chosen_image_id
-        ok, _ = self.attempt(lambda: self.apply_choice(frame.id, image_id))
-        if not ok:
+        if not self._change(lambda: edits.set_choice(self.store, self.ids, frame.id, image_id)):
             return False
-        self._push(commands.ChooseImage(self, frame.id, before, image_id))
+        self._push(edits.ChooseImage(frame.id, before, image_id))
         return True
-
-    def apply_choice(self, frame_id: int, image_id: int | None) -> None:
-        live = self.live_frame_id(frame_id)
-        self.store.choose_image(live, image_id)
-        self.imagesChanged.emit(live)
-        self.boardChanged.emit()
 
     # ------------------------------------------------------------------ cast
 
@@ -255,8 +233,8 @@ class ProjectSession(QObject):
         ok, member = self.attempt(lambda: self.store.add_cast_member(name, description))
         if not ok:
             return None
-        self._push(commands.AddCastMember(self, member))
-        self.cast_edited()
+        self._push(edits.AddCastMember(member))
+        self.announce(edits.CAST)
         return member
 
     def remove_cast_member(self, member_id: int) -> bool:
@@ -264,8 +242,8 @@ class ProjectSession(QObject):
         ok, member = self.attempt(lambda: self.store.cast_member(member_id))
         if not ok or not self.attempt(lambda: self.store.remove_cast_member(member_id))[0]:
             return False
-        self._push(commands.RemoveCastMember(self, member))
-        self.cast_edited()
+        self._push(edits.RemoveCastMember(member))
+        self.announce(edits.CAST)
         return True
 
     def edit_cast_member(self, member_id: int, merge: str | None = None, **changes: str) -> bool:
@@ -280,16 +258,11 @@ class ProjectSession(QObject):
         if not ok:
             return False
         after = {k: getattr(updated, k) for k in changes}  # as stored (trimmed, lower-cased)
-        self._push(commands.EditCastMember(self, member_id, before, after, merge))
-        self.cast_edited()
+        self._push(edits.EditCastMember(member_id, before, after, merge))
+        self.announce(edits.CAST)
         return True
 
     # ------------------------------------------------------------------ story
-
-    def apply_story(self, title: str, settings: Any) -> None:
-        self.store.update_story(title=title, settings=settings)
-        self.storyChanged.emit()
-        self.boardChanged.emit()  # the seed decides staleness
 
     def update_settings(self, merge: str | None = None, **changes: Any) -> bool:
         """Change story settings (rounds, style, seed...) as one undoable edit."""
@@ -311,12 +284,12 @@ class ProjectSession(QObject):
 
     def _edit_story(self, text: str, title: str, settings: Any, merge: str | None) -> bool:
         story = self.store.story()
-        if not self.attempt(lambda: self.apply_story(title, settings))[0]:
+        if not self._change(lambda: edits.set_story(self.store, title, settings)):
             return False
         after = self.store.story()
         self._push(
-            commands.EditStory(
-                self, text, (story.title, story.settings), (after.title, after.settings), merge
+            edits.EditStory(
+                text, (story.title, story.settings), (after.title, after.settings), merge
             )
         )
         return True

@@ -29,6 +29,13 @@ from engine.errors import EngineError
 from storyboard_app.project import runner
 from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.model_config import ModelConfig, resolve_models
+from storyboard_app.project.run_progress import (
+    PassEnd,
+    PassStart,
+    RunOrder,
+    RunResult,
+    expected_passes,
+)
 from storyboard_app.project.store import ProjectStore
 
 log = logging.getLogger(__name__)
@@ -49,66 +56,6 @@ Resolver = Callable[[ModelChoice], tuple[ModelPaths, RuntimeSettings]]
 
 def default_resolver(choice: ModelChoice) -> tuple[ModelPaths, RuntimeSettings]:
     return resolve_models(choice.config, preview=choice.preview)
-
-
-@dataclass(frozen=True)
-class RunOrder:
-    """What the writer asked for.
-
-    ``action``: "all" (round 0 where missing, then finish the story's schedule, or one more
-    round when it is finished), "selected" (one round of ``frame_ids``), "stale" (re-draw
-    stale frames) or "resume" (the last interrupted or cancelled pass).
-    """
-
-    action: str
-    frame_ids: tuple[int, ...] = ()
-    fast: bool | None = None
-    style: str | None = None
-
-
-@dataclass(frozen=True)
-class PassStart:
-    """A pass began: its number in this run, how many passes the run expects, its frames."""
-
-    number: int
-    expected: int
-    kind: str
-    frame_ids: tuple[int, ...]
-    rounds: tuple[int, ...]
-    steps_per_frame: int
-
-
-@dataclass(frozen=True)
-class PassEnd:
-    pass_id: int
-    kind: str
-    status: str
-    images: int
-    error: str
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """How a run ended: its passes, and a message when it stopped early."""
-
-    passes: tuple[PassEnd, ...]
-    status: str  # complete | cancelled | failed | nothing
-    message: str = ""
-    models: str = ""
-
-
-def expected_passes(store: ProjectStore, order: RunOrder) -> tuple[int, int | None]:
-    """(passes the run will make, rounds argument for ``runner.render``)."""
-    if order.action == "resume":
-        return 1, None
-    cards = store.board()
-    round0 = 1 if any(c.current_image_id is None for c in cards) else 0
-    if order.action in ("selected", "stale"):
-        return round0 + 1, 1
-    done = max((c.latest_round or 0 for c in cards), default=0)
-    todo = store.settings().rounds - done
-    rounds = todo if todo > 0 else 1
-    return round0 + rounds, rounds
 
 
 class EngineWorker(QObject):

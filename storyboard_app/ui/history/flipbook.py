@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from storyboard_app.project.model import ImageInfo
 from storyboard_app.project.store import ProjectStore
-from storyboard_app.ui.images import image_from_png
+from storyboard_app.ui.shared.images import image_from_png
 
 CELL = 150
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar, QWidget
 
-if TYPE_CHECKING:
-    from storyboard_app.ui.main_window import MainWindow
+from storyboard_app.ui.board.view import BoardView
+from storyboard_app.ui.run.controller import RunController
+from storyboard_app.ui.shared.session import ProjectSession
 
 Std = QKeySequence.StandardKey
 
@@ -51,7 +51,7 @@ ACTIONS: dict[str, tuple[str, tuple[str | QKeySequence.StandardKey, ...], str]] 
 BOARD_ONLY = ("delete", "select_all", "move_left", "move_right")
 
 
-def build_actions(window: MainWindow, slots: dict[str, Callable[[], object]]) -> dict[str, QAction]:
+def build_actions(window: QWidget, slots: dict[str, Callable[[], object]]) -> dict[str, QAction]:
     actions = {}
     for name, (text, keys, tip) in ACTIONS.items():
         action = QAction(text, window)
@@ -68,7 +68,9 @@ def build_actions(window: MainWindow, slots: dict[str, Callable[[], object]]) ->
     return actions
 
 
-def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
+def build_menus(
+    window: QMainWindow, actions: dict[str, QAction], docks: Iterable[QDockWidget]
+) -> QMenu:
     """The menu bar; returns the Open Recent menu (filled when it opens)."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
@@ -92,7 +94,7 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
     view.addAction(actions["zoom_in"])
     view.addAction(actions["zoom_out"])
     view.addSeparator()
-    for dock in window.docks.values():
+    for dock in docks:
         view.addAction(dock.toggleViewAction())
     view.addSeparator()
     view.addAction(actions["reset_layout"])
@@ -109,7 +111,7 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
     return recent
 
 
-def build_toolbar(window: MainWindow, actions: dict[str, QAction]) -> QToolBar:
+def build_toolbar(actions: dict[str, QAction]) -> QToolBar:
     bar = QToolBar("Board")
     bar.setObjectName("BoardToolbar")
     bar.setMovable(False)
@@ -118,3 +120,36 @@ def build_toolbar(window: MainWindow, actions: dict[str, QAction]) -> QToolBar:
                  "iterate_all", "iterate_selected", "iterate_stale", "cancel"):  # fmt: skip
         bar.addSeparator() if name is None else bar.addAction(actions[name])
     return bar
+
+
+def update_enabled(
+    actions: dict[str, QAction],
+    session: ProjectSession | None,
+    controller: RunController | None,
+    board: BoardView | None,
+) -> None:
+    """Enable what makes sense now: an open story, a selection, a run going, the undo stack."""
+    open_ = session is not None
+    busy = bool(controller and controller.busy)
+    selected = bool(board and board.selected_frame_ids())
+    stack = session.undo_stack if session else None
+    a = actions
+    for name in ("save_as", "export", "close_project", "add_frame", "insert_frame",
+                 "select_all", "zoom_in", "zoom_out", "flipbook", "edit_card"):  # fmt: skip
+        a[name].setEnabled(open_)
+    for name in ("duplicate", "delete", "move_left", "move_right", "lock"):
+        a[name].setEnabled(open_ and selected)
+    a["save_as"].setEnabled(open_ and not busy)
+    a["undo"].setEnabled(bool(stack and stack.canUndo()))
+    a["redo"].setEnabled(bool(stack and stack.canRedo()))
+    undo = f"Undo: {stack.undoText()}" if stack and stack.canUndo() else "Nothing to undo"
+    redo = f"Redo: {stack.redoText()}" if stack and stack.canRedo() else "Nothing to redo"
+    a["undo"].setToolTip(undo)
+    a["undo"].setStatusTip(undo)
+    a["redo"].setToolTip(redo)
+    a["redo"].setStatusTip(redo)
+    for name in ("iterate_all", "iterate_stale", "resume"):
+        a[name].setEnabled(open_ and not busy)
+    a["iterate_selected"].setEnabled(open_ and not busy and selected)
+    a["cancel"].setEnabled(bool(busy and controller and controller.state == "running"))
+    a["use_image"].setEnabled(open_)

@@ -35,10 +35,10 @@ from engine.pose_edit import (
 from engine.pose_edit import (
     set_joint_visible as _set_joint_visible,
 )
-from storyboard_app.ui.pose_canvas import PoseCanvas
-from storyboard_app.ui.pose_commands import PoseChange
-from storyboard_app.ui.pose_controls import PoseControls
-from storyboard_app.ui.pose_document import (
+from storyboard_app.ui.pose.canvas import PoseCanvas
+from storyboard_app.ui.pose.commands import PoseChange
+from storyboard_app.ui.pose.controls import PoseControls
+from storyboard_app.ui.pose.document import (
     PosePreset,
     add_figures,
     check_preset_name,

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard_app.project.model import ImageInfo
-from storyboard_app.ui import theme
-from storyboard_app.ui.images import fitted, image_from_png
-from storyboard_app.ui.session import ProjectSession
+from storyboard_app.ui.shared import theme
+from storyboard_app.ui.shared.images import fitted, image_from_png
+from storyboard_app.ui.shared.session import ProjectSession
 
 THUMB = 88
 LARGE = 200

@@ -3,9 +3,10 @@ docks around it, and the project's lifecycle (new, open, Save As, close)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -20,20 +21,28 @@ from PySide6.QtWidgets import (
 
 from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.model_config import ModelConfig, load_model_config
-from storyboard_app.ui.actions import build_actions, build_menus, build_toolbar
-from storyboard_app.ui.board import BoardModel, BoardView
-from storyboard_app.ui.cast_panel import CastPanel
-from storyboard_app.ui.frame_editor import FrameEditor
-from storyboard_app.ui.history_panel import HistoryPanel
-from storyboard_app.ui.message_bar import MessageBar
-from storyboard_app.ui.models_dialog import describe_choice
-from storyboard_app.ui.run_controller import RunController
-from storyboard_app.ui.run_panel import RunPanel
-from storyboard_app.ui.session import ProjectSession
-from storyboard_app.ui.settings import Preferences
-from storyboard_app.ui.welcome import WelcomePage
-from storyboard_app.ui.window_actions import WindowActions, fill_recent_menu
-from storyboard_app.ui.worker import ModelChoice, Resolver
+from storyboard_app.project.run_progress import RunResult
+from storyboard_app.ui.board.model import BoardModel
+from storyboard_app.ui.board.view import BoardView
+from storyboard_app.ui.cast.cast_panel import CastPanel
+from storyboard_app.ui.dialogs.models_dialog import describe_choice
+from storyboard_app.ui.editor.frame_editor import FrameEditor
+from storyboard_app.ui.history.panel import HistoryPanel
+from storyboard_app.ui.run.controller import RunController
+from storyboard_app.ui.run.panel import RunPanel
+from storyboard_app.ui.run.worker import ModelChoice, Resolver
+from storyboard_app.ui.shared.message_bar import MessageBar
+from storyboard_app.ui.shared.preferences import Preferences
+from storyboard_app.ui.shared.session import ProjectSession
+from storyboard_app.ui.window.actions import (
+    build_actions,
+    build_menus,
+    build_toolbar,
+    update_enabled,
+)
+from storyboard_app.ui.window.app_actions import AppActions
+from storyboard_app.ui.window.story_actions import StoryActions, StoryPanels
+from storyboard_app.ui.window.welcome import WelcomePage
 
 APP_TITLE = "StoryIter Studio"
 DOCKS = (
@@ -44,7 +53,7 @@ DOCKS = (
 )
 
 
-class MainWindow(QMainWindow, WindowActions):
+class MainWindow(QMainWindow):
     """One window, zero or one open project."""
 
     def __init__(
@@ -62,6 +71,7 @@ class MainWindow(QMainWindow, WindowActions):
         self.session: ProjectSession | None = None
         self.controller: RunController | None = None
         self.board: BoardView | None = None
+        self.story: StoryActions | None = None  # what the actions do to the open story
         self.confirm = self._confirm_dialog  # tests replace it
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("MainWindow")
@@ -100,10 +110,11 @@ class MainWindow(QMainWindow, WindowActions):
         self._default_state = self.saveState()
         self._sized = False
 
+        self.files = AppActions(self, self, self.prefs)
         self.actions = build_actions(self, self.action_slots())
-        self.recent_menu = build_menus(self, self.actions)
-        self.recent_menu.aboutToShow.connect(lambda: fill_recent_menu(self))
-        self.toolbar = build_toolbar(self, self.actions)
+        self.recent_menu = build_menus(self, self.actions, self.docks.values())
+        self.recent_menu.aboutToShow.connect(self.files.fill_recent_menu)
+        self.toolbar = build_toolbar(self.actions)
         self.addToolBar(self.toolbar)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -121,9 +132,9 @@ class MainWindow(QMainWindow, WindowActions):
         self.statusBar().addPermanentWidget(self.run_label)
         self.statusBar().addPermanentWidget(self.models_label)
 
-        self.welcome.newRequested.connect(self.new_project)
-        self.welcome.openRequested.connect(self.open_dialog)
-        self.welcome.demoRequested.connect(self.open_demo)
+        self.welcome.newRequested.connect(self.files.new_project)
+        self.welcome.openRequested.connect(self.files.open_dialog)
+        self.welcome.demoRequested.connect(self.files.open_demo)
         self.welcome.recentRequested.connect(lambda p: self.open_project(Path(p)))
 
         geometry, state = self.prefs.window_state()
@@ -220,6 +231,14 @@ class MainWindow(QMainWindow, WindowActions):
             ("history", self.history),
         ):
             self.docks[name].setWidget(widget)
+        self.story = StoryActions(
+            StoryPanels(session, self.controller, self.board, self.editor, self.history,
+                        self.docks["editor"]),
+            self.messages,
+            lambda title, text: self.confirm(title, text),
+            self.model_choice,
+            self,
+        )  # fmt: skip
         self.wire_session()
         # The engine's libraries load in the background while the writer reads the board.
         QTimer.singleShot(1500, self.controller, self.controller.warm_up)
@@ -251,9 +270,9 @@ class MainWindow(QMainWindow, WindowActions):
         controller.previewChanged.connect(self._run_frames_changed)
         controller.runFinished.connect(self._run_finished)
         controller.noticeRaised.connect(self.show_info)
-        self.history.compareRequested.connect(self.compare_images)
-        self.history.viewRequested.connect(self.view_image)
-        self.history.flipbookRequested.connect(self.flipbook)
+        self.history.compareRequested.connect(self.story.compare_images)
+        self.history.viewRequested.connect(self.story.view_image)
+        self.history.flipbookRequested.connect(self.story.flipbook)
 
     def close_project(self, force: bool = False) -> bool:
         """Close the open project (edits are already saved). A running pass is cancelled
@@ -285,7 +304,7 @@ class MainWindow(QMainWindow, WindowActions):
             del name
         if self.session is not None:
             self.session.deleteLater()
-        self.session = self.controller = self.board = None
+        self.session = self.controller = self.board = self.story = None
         self.stack.setCurrentWidget(self.welcome)
         self.welcome.set_recent(self.prefs.recent_projects())
         self.update_title()
@@ -315,14 +334,8 @@ class MainWindow(QMainWindow, WindowActions):
             )
 
     def select_row(self, row: int) -> None:
-        if self.board is None:
-            return
-        model = self.board.board_model
-        if 0 <= row < model.rowCount():
-            index = model.index(row)
-            self.board.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            )
+        if self.story is not None:
+            self.story.select_row(row)
 
     # ------------------------------------------------------------------ layout
 
@@ -350,3 +363,67 @@ class MainWindow(QMainWindow, WindowActions):
         self.close_project(force=True)
         self.prefs.sync()
         super().closeEvent(event)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_slots(self) -> dict[str, Callable[[], object]]:
+        def on_story(do: Callable[[StoryActions], object]) -> Callable[[], object]:
+            return lambda: self.story is not None and do(self.story)
+
+        return {
+            "new": self.files.new_project,
+            "open": self.files.open_dialog,
+            "open_demo": self.files.open_demo,
+            "save_as": self.files.save_as,
+            "export": on_story(StoryActions.export),
+            "close_project": self.files.close_story,
+            "quit": self.close,
+            "undo": lambda: self.session and self.session.undo(),
+            "redo": lambda: self.session and self.session.redo(),
+            "add_frame": on_story(lambda s: s.add_frame(after=True)),
+            "insert_frame": on_story(lambda s: s.add_frame(after=False)),
+            "duplicate": on_story(StoryActions.duplicate),
+            "delete": on_story(StoryActions.delete_selected),
+            "move_left": on_story(lambda s: s.move_selected(-1)),
+            "move_right": on_story(lambda s: s.move_selected(+1)),
+            "select_all": lambda: self.board and self.board.selectAll(),
+            "lock": on_story(StoryActions.toggle_lock),
+            "edit_card": on_story(StoryActions.edit_card),
+            "zoom_in": on_story(lambda s: s.zoom(+20)),
+            "zoom_out": on_story(lambda s: s.zoom(-20)),
+            "reset_layout": self.reset_layout,
+            "iterate_all": lambda: self.iterate("all"),
+            "iterate_selected": lambda: self.iterate("selected"),
+            "iterate_stale": lambda: self.iterate("stale"),
+            "resume": lambda: self.iterate("resume"),
+            "cancel": lambda: self.controller and self.controller.cancel(),
+            "use_image": lambda: self.session and self.history.use_selected(),
+            "flipbook": on_story(StoryActions.flipbook),
+            "models": self.files.models_dialog,
+            "about": self.files.about,
+        }
+
+    def update_enabled(self, *_: object) -> None:
+        update_enabled(self.actions, self.session, self.controller, self.board)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        self.default_layout()
+
+    def iterate(self, action: str) -> bool:
+        """Start a run: "all", "selected", "stale" or "resume"."""
+        if self.story is None:
+            return False
+        started = self.story.iterate(action)
+        self.update_enabled()
+        return started
+
+    def _run_state_changed(self, state: str) -> None:
+        words = {"idle": "", "running": "Drawing…", "cancelling": "Cancelling…"}
+        self.run_label.setText(words.get(state, state))
+        self.update_enabled()
+
+    def _run_finished(self, result: RunResult) -> None:
+        line = self.story.run_finished(result) if self.story is not None else None
+        if line:
+            self.statusBar().showMessage(line, 8000)

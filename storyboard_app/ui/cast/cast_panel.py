@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.prompts import mentions
-from storyboard_app.ui.session import ProjectSession
+from storyboard_app.ui.shared.session import ProjectSession
 
 SAVE_DELAY_MS = 400
 

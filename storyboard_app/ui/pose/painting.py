@@ -32,7 +32,7 @@ from engine.pose import (
 from engine.pose_edit import (
     figure_bounds,
 )
-from storyboard_app.ui.pose_document import CanvasFit
+from storyboard_app.ui.pose.document import CanvasFit
 
 UNASSIGNED = QColor("#6b7280")
 OUTLINE = QColor(0, 0, 0, 150)

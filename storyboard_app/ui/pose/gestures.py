@@ -27,8 +27,8 @@ from engine.pose_edit import (
     set_joint,
     translate_figure,
 )
-from storyboard_app.ui.pose_document import CanvasFit
-from storyboard_app.ui.pose_painting import chip_rect, figure_points
+from storyboard_app.ui.pose.document import CanvasFit
+from storyboard_app.ui.pose.painting import chip_rect, figure_points
 
 JOINT_HIT, HANDLE_HIT, LIMB_HIT = 11.0, 8.0, 7.0  # device pixels
 SELECTION_PAD, ROTATE_ARM = 12.0, 26.0

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 
 from storyboard_app.project.model import ImageInfo
 from storyboard_app.project.store import ProjectStore
-from storyboard_app.ui.history_panel import image_caption
-from storyboard_app.ui.images import fitted, image_from_png
+from storyboard_app.ui.history.panel import image_caption
+from storyboard_app.ui.shared.images import fitted, image_from_png
 
 # record fields worth comparing, in the order a writer reads them
 COMPARED = (

@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 
 from engine.prompts import load_styles
 from storyboard_app.project.model import new_seed
-from storyboard_app.ui.board import BoardModel
-from storyboard_app.ui.images import fitted
-from storyboard_app.ui.run_controller import RunController, RunProgress
-from storyboard_app.ui.session import ProjectSession
+from storyboard_app.project.run_progress import RunProgress, describe_result
+from storyboard_app.ui.board.model import BoardModel
+from storyboard_app.ui.run.controller import RunController
+from storyboard_app.ui.shared.images import fitted
+from storyboard_app.ui.shared.session import ProjectSession
 
 PREVIEW_SIZE = 96
 
@@ -219,15 +220,3 @@ class RunPanel(QWidget):
             self.live.clear()
         elif state == "cancelling":
             self.status.setText("Cancelling — stopping after this step…")
-
-
-def describe_result(result) -> str:
-    images = sum(p.images for p in result.passes)
-    done = f"{len(result.passes)} pass(es), {images} image(s) saved"
-    if result.status == "complete":
-        return f"Done: {done}."
-    if result.status == "cancelled":
-        return f"Cancelled: {done}. Resume finishes the pass."
-    if result.status == "nothing":
-        return result.message or "Nothing to draw."
-    return f"Stopped: {result.message}" if result.message else "Stopped."

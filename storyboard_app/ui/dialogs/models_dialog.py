@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard_app.project.model_config import ModelConfig
-from storyboard_app.ui.worker import ModelChoice, Resolver, default_resolver
+from storyboard_app.ui.run.worker import ModelChoice, Resolver, default_resolver
 
 PATH_FIELDS = (
     ("base", "SDXL base", "folder or .safetensors", ("folder", "file")),

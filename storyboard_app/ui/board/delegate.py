@@ -10,7 +10,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainte
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from storyboard_app.project.model import BoardCard
-from storyboard_app.ui import theme
+from storyboard_app.ui.board.roles import CardRole, PreviewRole, RunStateRole, ThumbnailRole
+from storyboard_app.ui.shared import theme
 
 PAD = 8
 RADIUS = 8.0
@@ -94,8 +95,6 @@ class CardDelegate(QStyledItemDelegate):
         return self.card_size()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        from storyboard_app.ui.board import CardRole, PreviewRole, RunStateRole, ThumbnailRole
-
         card: BoardCard | None = index.data(CardRole)
         if card is None:
             return

@@ -24,9 +24,9 @@ from engine.pose_edit import (
     set_joint,
     translate_figure,
 )
-from storyboard_app.ui.pose_document import CanvasFit, figure_name, joint_label
-from storyboard_app.ui.pose_gestures import JOINT_HIT, Gesture, Hit, SketchLayout, drag_figure
-from storyboard_app.ui.pose_painting import cast_colour, paint_chip, paint_skeleton, pil_to_qimage
+from storyboard_app.ui.pose.document import CanvasFit, figure_name, joint_label
+from storyboard_app.ui.pose.gestures import JOINT_HIT, Gesture, Hit, SketchLayout, drag_figure
+from storyboard_app.ui.pose.painting import cast_colour, paint_chip, paint_skeleton, pil_to_qimage
 
 NUDGES = {
     Qt.Key.Key_Left: (-1, 0),

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storyboard_app.ui.session import ProjectSession
+from storyboard_app.ui.shared.session import ProjectSession
 
 try:  # the sketch editor is its own module; the tab works without it
-    from storyboard_app.ui.pose_editor import PoseEditor
+    from storyboard_app.ui.pose.editor import PoseEditor
 except ImportError:  # pragma: no cover - depends on what is installed
     PoseEditor = None
 

@@ -1,0 +1,116 @@
+"""The board's grid of cards: multi-select, keyboard navigation, drag-and-drop, zoom."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QAbstractItemView, QListView
+
+from storyboard_app.ui.board.delegate import CardDelegate
+from storyboard_app.ui.board.model import BoardModel
+from storyboard_app.ui.board.roles import FrameIdRole
+
+
+class BoardView(QListView):
+    """The grid of cards: multi-select, keyboard navigation, drag-and-drop, zoom."""
+
+    zoomChanged = Signal(int)
+
+    MIN_WIDTH, MAX_WIDTH = 120, 420
+
+    def __init__(self, model: BoardModel, card_width: int = 200, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Board")
+        self.setModel(model)
+        self.delegate = CardDelegate(self)
+        self.setItemDelegate(self.delegate)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)  # reorders go through the model
+        self.setUniformItemSizes(True)
+        self.setSpacing(8)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setMouseTracking(True)
+        self.set_card_width(card_width)
+        for keys, step in (("Ctrl+=", 20), ("Ctrl++", 20), ("Ctrl+-", -20)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda s=step: self.set_card_width(self.card_width + s))
+        model.modelAboutToBeReset.connect(self._remember_selection)
+        model.modelReset.connect(self._restore_selection)
+        self._kept: tuple[list[int], int | None] = ([], None)
+
+    @property
+    def board_model(self) -> BoardModel:
+        return self.model()  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ zoom
+
+    def set_card_width(self, width: int) -> None:
+        width = max(self.MIN_WIDTH, min(self.MAX_WIDTH, int(width)))
+        self.card_width = width
+        self.delegate.card_width = width
+        self._fit_grid()
+        self.zoomChanged.emit(width)
+
+    def _fit_grid(self) -> None:
+        """As many columns as fit, with the spare width shared out between them."""
+        size = self.delegate.card_size()
+        cell = size.width() + 12
+        available = max(self.viewport().width() - 2, cell)
+        columns = max(1, available // cell)
+        self.setGridSize(QSize(available // columns, size.height() + 12))
+        self.doItemsLayout()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_grid()
+
+    def set_image_aspect(self, width: int, height: int) -> None:
+        self.delegate.aspect = height / width if width else 1.0
+        self.set_card_width(self.card_width)
+
+    # ------------------------------------------------------------------ selection by id
+
+    def selected_frame_ids(self) -> list[int]:
+        rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
+        cards = self.board_model.cards
+        return [cards[r].frame.id for r in rows if r < len(cards)]
+
+    def current_frame_id(self) -> int | None:
+        index = self.currentIndex()
+        if not index.isValid():
+            return None
+        return index.data(FrameIdRole)
+
+    def select_frames(self, frame_ids: list[int], current: int | None = None) -> None:
+        model = self.board_model
+        selection = self.selectionModel()
+        selection.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select
+        for frame_id in frame_ids:
+            row = model.row_of(frame_id)
+            if row is not None:
+                selection.select(model.index(row), flags)
+        focus = current if current is not None else (frame_ids[-1] if frame_ids else None)
+        row = model.row_of(focus) if focus is not None else None
+        if row is not None:
+            selection.setCurrentIndex(model.index(row), QItemSelectionModel.SelectionFlag.NoUpdate)
+            self.scrollTo(model.index(row))
+
+    def _remember_selection(self) -> None:
+        self._kept = (self.selected_frame_ids(), self.current_frame_id())
+
+    def _restore_selection(self) -> None:
+        ids, current = self._kept
+        alive = [i for i in ids if self.board_model.row_of(i) is not None]
+        if alive or (current is not None and self.board_model.row_of(current) is not None):
+            self.select_frames(alive, current)

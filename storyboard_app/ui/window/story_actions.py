@@ -1,0 +1,182 @@
+"""What the window's actions do to the open story: editing the board, running passes, and the
+dialogs that look at its images. One per open story, made when it opens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtWidgets import QDockWidget, QWidget
+
+from storyboard_app.project.run_progress import RunOrder, RunResult, describe_result
+from storyboard_app.ui.board.view import BoardView
+from storyboard_app.ui.editor.frame_editor import FrameEditor
+from storyboard_app.ui.history.panel import HistoryPanel
+from storyboard_app.ui.run.controller import RunController
+from storyboard_app.ui.run.worker import ModelChoice
+from storyboard_app.ui.shared.message_bar import MessageBar
+from storyboard_app.ui.shared.session import ProjectSession
+
+
+@dataclass
+class StoryPanels:
+    """The open story's session, engine thread and the widgets that show it."""
+
+    session: ProjectSession
+    controller: RunController
+    board: BoardView
+    editor: FrameEditor
+    history: HistoryPanel
+    editor_dock: QDockWidget
+
+
+class StoryActions:
+    """Slots of the story's actions; ``confirm(title, text)`` asks before losing images."""
+
+    def __init__(
+        self,
+        panels: StoryPanels,
+        messages: MessageBar,
+        confirm: Callable[[str, str], bool],
+        model_choice: Callable[[], ModelChoice],
+        dialog_parent: QWidget,
+    ) -> None:
+        self.panels = panels
+        self.session = panels.session
+        self.board = panels.board
+        self.messages = messages
+        self.confirm = confirm
+        self.model_choice = model_choice
+        self.parent = dialog_parent
+
+    # ------------------------------------------------------------------ editing the board
+
+    def add_frame(self, after: bool = True) -> None:
+        current = self.board.current_frame_id()
+        frame = self.session.frame(current) if current is not None else None
+        position = None
+        if frame is not None:
+            position = frame.position + (1 if after else 0)
+        added = self.session.add_frame(position)
+        if added is not None:
+            self.board.board_model.refresh()
+            self.board.select_frames([added.id])
+            self.panels.editor.focus_first_field()
+
+    def duplicate(self) -> None:
+        ids = self.session.duplicate_frames(self.board.selected_frame_ids())
+        if ids:
+            self.board.board_model.refresh()
+            self.board.select_frames(ids)
+
+    def delete_selected(self) -> None:
+        ids = self.board.selected_frame_ids()
+        if not ids:
+            return
+        images = sum(len(self.session.store.images_of_frame(i)) for i in ids)
+        if images:
+            frames = "this frame" if len(ids) == 1 else f"these {len(ids)} frames"
+            if not self.confirm(
+                "Delete frames",
+                f"Delete {frames} and {images} image(s) of their history?\n\n"
+                "Undo brings the cards back, but not their images.",
+            ):
+                return
+        row = min(self.board.board_model.row_of(i) or 0 for i in ids)
+        self.session.delete_frames(ids)
+        self.board.board_model.refresh()
+        self.select_row(min(row, self.board.board_model.rowCount() - 1))
+
+    def select_row(self, row: int) -> None:
+        model = self.board.board_model
+        if 0 <= row < model.rowCount():
+            index = model.index(row)
+            self.board.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
+
+    def move_selected(self, step: int) -> None:
+        ids = self.board.selected_frame_ids()
+        model = self.board.board_model
+        rows = sorted(model.row_of(i) for i in ids)
+        if not rows:
+            return
+        target = rows[0] - 1 if step < 0 else rows[-1] + 2
+        if target < 0 or target > model.rowCount():
+            return
+        if self.session.move_frames(ids, target):
+            model.refresh()
+            self.board.select_frames(ids, self.board.current_frame_id())
+
+    def toggle_lock(self) -> None:
+        ids = self.board.selected_frame_ids()
+        frames = [f for f in (self.session.frame(i) for i in ids) if f is not None]
+        if not frames:
+            return
+        lock = not all(f.locked for f in frames)
+        self.session.undo_stack.beginMacro("Lock frames" if lock else "Unlock frames")
+        for frame in frames:
+            self.session.edit_frame(frame.id, locked=lock)
+        self.session.undo_stack.endMacro()
+
+    def edit_card(self) -> None:
+        self.panels.editor_dock.show()
+        self.panels.editor_dock.raise_()
+        self.panels.editor.focus_first_field()
+
+    def zoom(self, step: int) -> None:
+        self.board.set_card_width(self.board.card_width + step)
+
+    # ------------------------------------------------------------------ running
+
+    def iterate(self, action: str) -> bool:
+        """Start a run: "all", "selected", "stale" or "resume"."""
+        frame_ids: tuple[int, ...] = ()
+        if action == "selected":
+            frames = [self.session.frame(i) for i in self.board.selected_frame_ids()]
+            frame_ids = tuple(f.id for f in frames if f is not None and not f.locked)
+            if not frame_ids:
+                self.messages.show_message(
+                    "Every selected frame is locked: unlock one to re-draw it.", "info"
+                )
+                return False
+        self.messages.dismiss()
+        return self.panels.controller.start(RunOrder(action, frame_ids), self.model_choice())
+
+    def run_finished(self, result: RunResult) -> str | None:
+        """Report how a run ended; returns a line for the status bar, if any."""
+        if result.status == "failed":
+            self.messages.show_message(
+                f"The run stopped: {result.message} Everything drawn before it is saved.", "error"
+            )
+        elif result.status == "nothing":
+            self.messages.show_message(result.message or "Nothing to draw.", "info")
+        elif result.status == "cancelled":
+            self.messages.show_message(describe_result(result), "info")
+        else:
+            return describe_result(result)
+        return None
+
+    # ------------------------------------------------------------------ dialogs
+
+    def export(self) -> None:
+        from storyboard_app.ui.dialogs.export_dialog import ExportDialog
+
+        self.session.flush()
+        ExportDialog(self.session.store, self.parent).exec()
+
+    def compare_images(self, first: int, second: int) -> None:
+        from storyboard_app.ui.history.viewers import CompareDialog
+
+        CompareDialog(self.session.store, first, second, self.parent).exec()
+
+    def view_image(self, image_id: int) -> None:
+        from storyboard_app.ui.history.viewers import ImageDialog
+
+        ImageDialog(self.session.store, image_id, self.parent).exec()
+
+    def flipbook(self) -> None:
+        from storyboard_app.ui.history.flipbook import FlipbookDialog
+
+        FlipbookDialog(self.session.store, self.parent).exec()
