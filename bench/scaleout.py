@@ -1,15 +1,16 @@
-"""Scale-out: a story's passes split over 1 vs N processes (CPU) or GPUs; same images.
+"""Scale-out on Ray: one device vs a local Ray instance with 1 and 2 actors, and two nodes.
 
-    .venv/bin/python bench/scaleout.py                  # CPU: 1 vs 2 processes, preview models
-    .venv/bin/python bench/scaleout.py --profile sdxl   # SDXL's block layout, still tiny
+    unshare -n sh -c 'ip link set lo up && .venv/bin/python bench/scaleout.py'   # CPU actors
+    .venv/bin/python bench/scaleout.py --profile sdxl --write-docs               # SDXL layout
     .venv/bin/python bench/scaleout.py --device cuda --models ~/models/storyiter \\
-        --size 1024 --steps 30 --dtype fp16 --frames 16   # GPUs: 1, 2, 4 ... all visible
+        --size 1024 --steps 30 --dtype fp16 --frames 16 --actors 1 2 4          # GPUs
 
-One device is the in-process engine (StoryIterEngine), N is DistributedEngine with N worker
-processes. "start" is loading the models (N: launching the workers, which load in parallel);
-"story" is run_story over every round after that; "1-frame pass" is the median time of a
-one-frame, one-step pass (the fixed cost of a pass: on N it includes sending the request and
-the result between processes). The last column compares every image and embedding with the
+Rows: "1 device" is the in-process engine; "ray N" is ``RayEngine`` on a local Ray instance
+with N actors (``--devices N``); "2 nodes" is a two-node cluster simulated on this machine
+(``ray.cluster_utils.Cluster``, one actor per node, joined with ``--cluster``). Every node
+is pinned to 127.0.0.1 (run it in a network namespace that has only ``lo`` to be sure).
+"start" is starting Ray and the actors and loading the models; "s/round" is run_story's
+time per round after that; the last column compares every image and embedding with the
 one-device run, bit for bit. Times are figures, never a pass/fail.
 """
 
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -27,16 +30,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.api import (
-    FrameJob,
-    GenerationSettings,
-    ModelPaths,
-    PassRequest,
-    Precision,
-    RuntimeSettings,
-)
-from engine.distributed import DistributedEngine
-from engine.story_iter import StoryFrame, StoryIterEngine, run_story
+from bench.docs import write_section
+from engine.api import Devices, GenerationSettings, ModelPaths, Precision, RuntimeSettings
+from engine.engines import make_engine
+from engine.story_iter import StoryFrame, run_story
+
+HEADING = "## Scale-out on Ray"
 
 
 def _frames(n: int) -> list[StoryFrame]:
@@ -46,62 +45,23 @@ def _frames(n: int) -> list[StoryFrame]:
     ]
 
 
-def _device_counts(args: argparse.Namespace) -> list[int]:
-    if args.devices:
-        return sorted(set(args.devices) | {1})
-    import torch
-
-    if args.device != "cpu" and torch.cuda.is_available() and torch.cuda.device_count() > 1:
-        count = torch.cuda.device_count()
-        return sorted({1, *(2**k for k in range(1, count.bit_length()) if 2**k <= count), count})
-    return [1, 2]
-
-
 def _run(
-    devices: int, paths: ModelPaths, runtime: RuntimeSettings, args: argparse.Namespace
+    label: str, devices: Devices, paths: ModelPaths, runtime: RuntimeSettings, args: Any
 ) -> tuple[dict[str, Any], list[list[Any]]]:
     settings = GenerationSettings(steps=args.steps, width=args.size, height=args.size)
     started = time.perf_counter()
-    if devices == 1:
-        engine: Any = StoryIterEngine(paths, runtime)
-        device = str(engine.models.device)
-    else:
-        engine = DistributedEngine(paths, runtime, devices=devices)
-        engine.start()
-        device = engine.models.device
-    start = time.perf_counter() - started
+    engine = make_engine(paths, runtime, devices)
     try:
+        engine.start()
+        start = time.perf_counter() - started
         t0 = time.perf_counter()
         history = run_story(engine, _frames(args.frames), settings, rounds=args.rounds, seed=7)
         story = time.perf_counter() - t0
-        encodes = engine.encode_count
-        latency = _one_frame_pass(engine, settings)
+        device = engine.device
     finally:
-        if devices > 1:
-            engine.close()
-    images = sum(len(r) for r in history)
-    row = {
-        "devices": devices,
-        "device": device,
-        "start": start,
-        "story": story,
-        "per_round": story / len(history),
-        "images_per_s": images / story,
-        "encodes": encodes,
-        "latency": latency,
-    }
+        engine.close()
+    row = {"label": label, "device": device, "start": start, "per_round": story / len(history)}
     return row, history
-
-
-def _one_frame_pass(engine: Any, settings: GenerationSettings, repeats: int = 9) -> float:
-    """Median seconds of a one-frame, one-step pass: what a pass costs beyond drawing."""
-    request = PassRequest((FrameJob("probe", "a fox", 1),), settings.with_(steps=1))
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        list(engine.run_pass(request))
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def _difference(a: list[list[Any]], b: list[list[Any]]) -> str:
@@ -117,57 +77,89 @@ def _difference(a: list[list[Any]], b: list[list[Any]]) -> str:
     return f"<= {worst} level(s)"
 
 
+def _two_nodes() -> tuple[Any, str]:
+    """A head and a worker node on this machine, one CPU each, both on 127.0.0.1."""
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(16))
+    from ray.cluster_utils import Cluster
+
+    node = {"num_cpus": 1, "node_ip_address": "127.0.0.1", "include_dashboard": False}
+    cluster = Cluster(initialize_head=True, head_node_args=node)
+    cluster.add_node(**node)
+    cluster.wait_for_nodes()
+    return cluster, cluster.address
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--frames", type=int, default=8)
-    ap.add_argument("--rounds", type=int, default=1, help="iterations after round 0")
+    ap.add_argument("--rounds", type=int, default=2, help="iterations after round 0")
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--size", type=int, default=64)
-    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--profile", default="micro", choices=("micro", "sdxl"))
     ap.add_argument("--models", type=Path, help="a model folder in the standard layout")
     ap.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     ap.add_argument("--dtype", default="fp32", choices=("fp32", "fp16", "bf16"))
-    ap.add_argument("--devices", type=int, nargs="+", help="device counts to compare")
+    ap.add_argument("--actors", type=int, nargs="+", default=[1, 2], help="local Ray actors")
+    ap.add_argument("--no-nodes", action="store_true", help="skip the two-node simulation")
+    ap.add_argument("--write-docs", action="store_true", help="update docs/BENCHMARKS.md")
     args = ap.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths are long
+    os.environ.setdefault("RAY_TMPDIR", temp)
+    lines: list[str] = []
+
+    def out(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    try:
         if args.models:
             paths = ModelPaths.from_models_dir(args.models)
         else:
             from engine.preview_models import make_preview_models
 
-            paths = make_preview_models(Path(tmp) / "models", args.profile)
+            paths = make_preview_models(Path(temp) / "models", args.profile)
         runtime = RuntimeSettings(
             device=args.device, precision=Precision(args.dtype), batch_size=args.batch
         )
-        counts = _device_counts(args)
-        print(
+        out(
             f"models={'preview ' + args.profile if paths.preview else paths.base} "
             f"frames={args.frames} rounds=0..{args.rounds} steps={args.steps} "
             f"size={args.size} batch={args.batch} dtype={args.dtype} cores={os.cpu_count()} "
             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}"
         )
-        header = (
-            f"{'N':>3} | {'device':>18} | {'start s':>7} | {'story s':>7} | {'s/round':>7} | "
-            f"{'img/s':>6} | {'speed-up':>8} | {'encodes':>7} | {'1-frame pass':>12} | "
-            "images vs N=1"
-        )
-        print(header)
-        print("-" * len(header))
-        base_row, base = None, None
-        for n in counts:
-            row, history = _run(n, paths, runtime, args)
-            if base is None:
-                base_row, base = row, history
-            same = _difference(history, base)
-            speedup = base_row["story"] / row["story"]
-            print(
-                f"{n:>3} | {row['device']:>18} | {row['start']:7.2f} | {row['story']:7.2f} | "
-                f"{row['per_round']:7.3f} | {row['images_per_s']:6.2f} | {speedup:7.2f}x | "
-                f"{row['encodes']:>7} | {row['latency'] * 1000:9.1f} ms | {same}",
-                flush=True,
+        header = "| run | devices | start s | s/round | images vs 1 device |"
+        out(header)
+        out("|---|---|---:|---:|---|")
+        runs = [("1 device", Devices(1))] + [(f"ray {n}", Devices(n)) for n in args.actors]
+        base = None
+        cluster = None
+        if not args.no_nodes:
+            runs.append(("2 nodes", None))
+        for label, devices in runs:
+            if devices is None:
+                cluster, address = _two_nodes()
+                devices = Devices(2, cluster=address)
+            row, history = _run(label, devices, paths, runtime, args)
+            base = base or history
+            out(
+                f"| {label} | {row['device']} | {row['start']:.1f} | {row['per_round']:.2f} | "
+                f"{_difference(history, base)} |"
             )
+        if cluster is not None:
+            cluster.shutdown()
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    if args.write_docs:
+        command = " ".join(["bench/scaleout.py", *sys.argv[1:]])
+        write_section(
+            HEADING,
+            f"{HEADING}\n\n`{command}` (in a network namespace with only `lo`). "
+            "One device in-process vs Ray (start = Ray + actors + models; s/round after "
+            "that).\n\n" + "\n".join(lines),
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine.engines import add_devices_arguments
 from engine.errors import EngineError
 
 
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--dtype", default="fp32", choices=("fp32", "fp16", "bf16"))
     r.add_argument("--fast", action="store_true", help="LCM UNet, 4 steps")
     r.add_argument("--quiet", action="store_true")
-    r.add_argument("--devices", type=int, default=1, help="split passes over N GPUs/processes")
+    add_devices_arguments(r)
     return p
 
 
@@ -146,7 +147,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         RuntimeSettings,
         ip_scale_schedule,
     )
-    from engine.distributed import make_engine
+    from engine.engines import devices_from_args, make_engine
     from engine.prompts import get_style
     from engine.story_iter import run_story
     from engine.terminal import ProgressBar
@@ -167,7 +168,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
         controlnet=posed and paths.controlnet is not None,
     )
     runtime = RuntimeSettings(device=args.device, precision=args.dtype, batch_size=args.batch)
-    engine = make_engine(paths, runtime, args.devices)
+    devices = devices_from_args(args)
+    engine = make_engine(paths, runtime, devices)
     cancel = CancelToken()
     signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
     bar = ProgressBar(enabled=not args.quiet)
@@ -181,17 +183,22 @@ def _cmd_render(args: argparse.Namespace) -> int:
             res.image.save(folder / f"frame-{i:03d}.png")
         np.save(folder / "embeddings.npy", np.stack([res.embedding for res in results]))
 
-    history = run_story(
-        engine,
-        frames,
-        settings,
-        rounds=args.rounds,
-        seed=seed,
-        cancel=cancel,
-        on_progress=bar.update,
-        on_round=save_round,
-    )
-    bar.close()
+    try:
+        history = run_story(
+            engine,
+            frames,
+            settings,
+            rounds=args.rounds,
+            seed=seed,
+            cancel=cancel,
+            on_progress=bar.update,
+            on_round=save_round,
+        )
+        described, fingerprints = engine.device, engine.fingerprints()
+        encodes = engine.encode_count
+    finally:
+        bar.close()
+        engine.close()
     manifest = {
         "story": str(args.story),
         "frames": [
@@ -199,24 +206,22 @@ def _cmd_render(args: argparse.Namespace) -> int:
         ],
         "settings": settings.__dict__,
         "runtime": {
-            "device": str(engine.models.device),
+            "device": described,
             "precision": args.dtype,
             "batch": args.batch,
-            "devices": args.devices,
+            "devices": devices.describe(),
         },
         "seed": seed,
         "rounds": args.rounds,
         "rounds_completed": len(history),
         "ip_scales": [0.0, *ip_scale_schedule(args.rounds)],
         "model_paths": {k: str(v) for k, v in paths.__dict__.items()},
-        "model_fingerprints": engine.fingerprints(),
-        "image_encodes": engine.encode_count,
+        "model_fingerprints": fingerprints,
+        "image_encodes": encodes,
         "seconds": round(time.perf_counter() - started, 3),
         "cancelled": cancel.cancelled,
     }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    if hasattr(engine, "close"):  # worker processes of --devices N
-        engine.close()
     print(f"{len(history)} round(s) of {len(frames)} frame(s) written to {args.out}")
     return 130 if cancel.cancelled else 0
 

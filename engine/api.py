@@ -7,16 +7,17 @@ immutable dataclass, so it can travel between threads and processes and be recor
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from engine.errors import (  # noqa: F401  (re-exported: the error family is part of the API)
     EngineError,
+    EngineLostError,
     ModelError,
     OutOfMemoryError,
     PoseError,
@@ -308,3 +309,77 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+
+# --------------------------------------------------------------------------- engines
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class Devices:
+    """Where passes are drawn.
+
+    ``count`` 1 and no ``cluster``: this process's device (the in-process engine).
+    ``count`` N > 1: a local Ray instance with one engine per device (GPU, or CPU process);
+    0 means every GPU of this machine. ``cluster``: the address of an existing Ray cluster,
+    one engine per GPU of the cluster (``count`` > 0 caps how many).
+    """
+
+    count: int = 1
+    cluster: str = ""
+
+    def __post_init__(self) -> None:
+        if self.count < 0:
+            raise RequestError(f"The number of devices must be 0 (all) or more, not {self.count}.")
+
+    @property
+    def in_process(self) -> bool:
+        return self.count == 1 and not self.cluster
+
+    def describe(self) -> str:
+        """One phrase for a menu or a status line."""
+        if self.cluster:
+            return f"Ray cluster at {self.cluster}"
+        if self.count == 1:
+            return "this device"
+        return "every GPU of this machine" if self.count == 0 else f"{self.count} devices here"
+
+
+class PassEngine(Protocol):
+    """What draws passes: the in-process engine, the app's engine process and the Ray engine.
+
+    ``run_pass`` yields one FrameResult per finished frame (in the order they finish) and
+    reports progress; a cancelled pass stops within one denoising step and yields nothing
+    for the frames in flight. Owned by one thread; one pass at a time.
+    """
+
+    @property
+    def device(self) -> str:
+        """The device(s) the models run on, e.g. ``cuda:0`` or ``cpu+cpu``."""
+        ...
+
+    @property
+    def encode_count(self) -> int:
+        """Images run through the image encoder so far (for benchmarks and manifests)."""
+        ...
+
+    def start(self) -> None:
+        """Load the models now (else the first pass does)."""
+
+    def run_pass(
+        self,
+        request: PassRequest,
+        *,
+        cancel: CancelToken | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> Iterator[FrameResult]:
+        """Draw the request's frames; yields each FrameResult as it is finished."""
+        ...
+
+    def fingerprints(self) -> dict[str, str]:
+        """Fingerprints of the model files the engine draws with."""
+        ...
+
+    def close(self) -> None:
+        """Stop whatever the engine started (processes, actors); idempotent."""

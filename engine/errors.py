@@ -25,3 +25,10 @@ class RequestError(EngineError):
 
 class OutOfMemoryError(EngineError):
     """The device ran out of memory even at batch size 1."""
+
+
+class EngineLostError(EngineError):
+    """The process drawing a pass died (the engine process, or a Ray actor or node).
+
+    Frames finished before it are kept; the pass can be resumed.
+    """

@@ -13,7 +13,6 @@ import torch
 
 MAX_AUTO_BATCH = 16
 SAFETY = 0.8  # use at most this share of the free memory
-DEFAULT_BATCH = 4
 
 
 @dataclass(frozen=True)

@@ -29,21 +29,22 @@ from engine.api import (
     GenerationSettings,
     ImageRecord,
     ModelPaths,
+    PassEngine,
     PassRequest,
+    ProgressCallback,
     ProgressEvent,
     ReferenceSet,
     RuntimeSettings,
     scale_for_round,
 )
+from engine.batches import DEFAULT_BATCH, Batch, plan_batches, rebatch
 from engine.errors import ModelError, OutOfMemoryError, RequestError
-from engine.memory import DEFAULT_BATCH, PeakMemory, batch_from_memory, free_device_bytes
+from engine.memory import PeakMemory, batch_from_memory, free_device_bytes
 from engine.models import LoadedModels, ModelCache
 from engine.pose import render_control_image
 from engine.prompts import Style, apply_style, get_style
 
 log = logging.getLogger(__name__)
-
-ProgressCallback = Callable[[ProgressEvent], None]
 
 # Linear map from SDXL latents to RGB: a cheap live preview without running the VAE.
 _LATENT_RGB = torch.tensor(
@@ -64,15 +65,11 @@ def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
 
 
-@dataclass(frozen=True)
-class _Batch:
-    jobs: tuple[FrameJob, ...]
-    ip_scale: float
-    posed: bool
-
-
 class StoryIterEngine:
-    """Runs passes on one set of models. Owned by one thread (the one that owns the GPU)."""
+    """Runs passes on one set of models in this process: the one-device ``PassEngine``.
+
+    Owned by one thread (the one that owns the GPU).
+    """
 
     def __init__(
         self,
@@ -96,7 +93,20 @@ class StoryIterEngine:
         return self._cache.get(self.paths, self.runtime)
 
     def fingerprints(self) -> dict[str, str]:
+        """Fingerprints of the model files (loads the models if needed)."""
         return dict(self.models.fingerprints)
+
+    @property
+    def device(self) -> str:
+        """The device the models run on, e.g. ``cuda:0``."""
+        return str(self.models.device)
+
+    def start(self) -> None:
+        """Load the models now (else the first pass does)."""
+        _ = self.models
+
+    def close(self) -> None:
+        """Nothing to stop: the loaded models stay in the cache for the next engine."""
 
     # ------------------------------------------------------------------ embeddings
 
@@ -174,7 +184,7 @@ class StoryIterEngine:
         size = self.runtime.batch_size or DEFAULT_BATCH
         if auto:
             size = self._learned_batch.get(size_key, 1)
-        batches = self._plan_batches(request, size)
+        batches = plan_batches(request, size)
         total = steps * len(request.jobs)
         progress = {"done": 0, "total": total}
         notify(ProgressEvent(EventKind.STARTED, done=0, total=total))
@@ -210,15 +220,15 @@ class StoryIterEngine:
                 if auto:
                     self._learned_batch[size_key] = half
                 queue[:0] = [
-                    _Batch(batch.jobs[:half], batch.ip_scale, batch.posed),
-                    _Batch(batch.jobs[half:], batch.ip_scale, batch.posed),
+                    Batch(batch.jobs[:half], batch.ip_scale, batch.posed),
+                    Batch(batch.jobs[half:], batch.ip_scale, batch.posed),
                 ]
                 continue
             if auto and size_key not in self._learned_batch and peak.probe is not None:
                 free = free_device_bytes(models.device) or 0
                 learned = batch_from_memory(free, peak.probe.per_frame_bytes)
                 self._learned_batch[size_key] = learned
-                queue = _rebatch(queue, learned)
+                queue = rebatch(queue, learned)
                 notify(ProgressEvent(EventKind.NOTICE, message=f"Batch size {learned} fits."))
             progress.pop("batch_done", None)
             if results is None:  # cancelled inside the batch: nothing from it is kept
@@ -254,24 +264,10 @@ class StoryIterEngine:
         if s.steps < 1:
             raise RequestError("Steps must be at least 1.")
 
-    @staticmethod
-    def _plan_batches(request: PassRequest, batch_size: int) -> list[_Batch]:
-        """Group frames that can share one pipeline call, keeping the request's order."""
-        use_pose = request.settings.controlnet
-        groups: OrderedDict[tuple[float, bool], list[FrameJob]] = OrderedDict()
-        for job in request.jobs:
-            posed = bool(use_pose and job.pose is not None and job.pose.figures)
-            groups.setdefault((job.ip_scale, posed), []).append(job)
-        batches = []
-        for (scale, posed), jobs in groups.items():
-            for i in range(0, len(jobs), batch_size):
-                batches.append(_Batch(tuple(jobs[i : i + batch_size]), scale, posed))
-        return batches
-
     @torch.no_grad()
     def _run_batch(
         self,
-        batch: _Batch,
+        batch: Batch,
         request: PassRequest,
         style: Style,
         steps: int,
@@ -353,7 +349,7 @@ class StoryIterEngine:
         return pipe(**kwargs).images
 
     def _reference_tokens(
-        self, request: PassRequest, batch: _Batch, cfg: bool, models: LoadedModels
+        self, request: PassRequest, batch: Batch, cfg: bool, models: LoadedModels
     ) -> torch.Tensor:
         """(1 or 2, N, D): the shared references, zeros as the unconditional half.
 
@@ -440,18 +436,6 @@ class StoryIterEngine:
         )
 
 
-def _rebatch(queue: list[_Batch], size: int) -> list[_Batch]:
-    """Regroup queued batches into batches of ``size`` (same scale and pose use only)."""
-    groups: OrderedDict[tuple[float, bool], list[FrameJob]] = OrderedDict()
-    for batch in queue:
-        groups.setdefault((batch.ip_scale, batch.posed), []).extend(batch.jobs)
-    out = []
-    for (scale, posed), jobs in groups.items():
-        for i in range(0, len(jobs), size):
-            out.append(_Batch(tuple(jobs[i : i + size]), scale, posed))
-    return out
-
-
 # ---------------------------------------------------------------------- whole stories
 
 
@@ -465,7 +449,7 @@ class StoryFrame:
 
 
 def run_story(
-    engine: StoryIterEngine,
+    engine: PassEngine,
     frames: Sequence[StoryFrame],
     settings: GenerationSettings,
     *,

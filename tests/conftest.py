@@ -40,3 +40,32 @@ def preview_models_sdxl(tmp_path_factory: pytest.TempPathFactory) -> ModelPaths:
     from engine.preview_models import make_preview_models
 
     return make_preview_models(tmp_path_factory.mktemp("preview-sdxl") / "models", "sdxl")
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A two-node Ray cluster on this machine: one CPU each, every node on 127.0.0.1,
+    token authentication on (a fresh token in RAY_AUTH_TOKEN), its files in a private
+    temporary folder. Started once, on first use, for every test that draws on Ray."""
+    import secrets
+    import shutil
+    import tempfile
+
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths are long
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RAY_TMPDIR", temp)
+        mp.setenv("RAY_AUTH_MODE", "token")
+        mp.setenv("RAY_AUTH_TOKEN", secrets.token_hex(16))
+        import ray  # after the variables: Ray reads its authentication mode once, on import
+        from ray.cluster_utils import Cluster
+
+        node = {"num_cpus": 1, "node_ip_address": "127.0.0.1", "include_dashboard": False}
+        cluster = Cluster(initialize_head=True, head_node_args=node)
+        try:
+            cluster.add_node(**node)
+            cluster.wait_for_nodes()
+            yield cluster
+        finally:
+            ray.shutdown()
+            cluster.shutdown()
+            shutil.rmtree(temp, ignore_errors=True)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.engines import add_devices_arguments
 from storyboard_app.cli.common import frame_ranges
 from storyboard_app.project.errors import ProjectError
 
@@ -24,13 +25,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--resume", action="store_true", help="finish an interrupted pass")
     r.add_argument("--preview-models", action="store_true")
     r.add_argument("--quiet", action="store_true")
-    r.add_argument("--devices", type=int, default=1, help="split passes over N GPUs/processes")
+    add_devices_arguments(r)
     r.set_defaults(run=cmd_render)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     from engine.api import CancelToken
-    from engine.distributed import make_engine
+    from engine.engines import devices_from_args, make_engine
     from engine.terminal import ProgressBar
     from storyboard_app.project import runner
     from storyboard_app.project.model_config import resolve_models
@@ -48,9 +49,17 @@ def cmd_render(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         runtime = replace(runtime, batch_size=store.settings().batch_size or runtime.batch_size)
-        engine = make_engine(paths, runtime, args.devices)
+        devices = devices_from_args(args)
+        engine = make_engine(paths, runtime, devices)
         if paths.preview and not args.quiet:
             print("Using preview models: random weights, the images are noise.", file=sys.stderr)
+        if not devices.in_process:
+            # Ray, the token and every node's model files are checked before a pass begins.
+            try:
+                engine.start()
+            except BaseException:
+                engine.close()
+                raise
         cancel = CancelToken()
         previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
         bar = ProgressBar(enabled=not args.quiet)
@@ -80,8 +89,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         finally:
             bar.close()
             signal.signal(signal.SIGINT, previous)
-            if hasattr(engine, "close"):  # worker processes of --devices N
-                engine.close()
+            engine.close()
         images = sum(len(o.image_ids) for o in outcomes)
         print(f"{args.path}: {len(outcomes)} pass(es), {images} image(s) committed.")
         for o in outcomes:

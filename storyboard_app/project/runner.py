@@ -24,8 +24,7 @@ from storyboard_app.project.model import BoardCard, StorySettings
 from storyboard_app.project.store import ProjectStore
 
 if TYPE_CHECKING:
-    from engine.api import CancelToken, FrameResult, PassRequest, ProgressEvent
-    from engine.story_iter import StoryIterEngine
+    from engine.api import CancelToken, FrameResult, PassEngine, PassRequest, ProgressEvent
 
 CommitCallback = Callable[[int, int], None]  # (frame id, image id)
 
@@ -289,7 +288,7 @@ ENCODE_THREADS = max(1, min(4, (os.cpu_count() or 2) - 1))
 
 def run_pass(
     store: ProjectStore,
-    engine: StoryIterEngine,
+    engine: PassEngine,
     plan: PlannedPass,
     *,
     cancel: CancelToken | None = None,
@@ -352,7 +351,7 @@ def run_pass(
 
 def render(
     store: ProjectStore,
-    engine: StoryIterEngine,
+    engine: PassEngine,
     *,
     rounds: int | None = None,
     frame_ids: Sequence[int] | None = None,

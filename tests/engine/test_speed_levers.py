@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from engine.api import FrameJob, GenerationSettings, PassRequest, Precision, RuntimeSettings
+from engine.batches import Batch, rebatch
 from engine.memory import MemoryProbe, batch_from_memory
-from engine.story_iter import StoryFrame, StoryIterEngine, _Batch, _rebatch, run_story
+from engine.story_iter import StoryFrame, StoryIterEngine, run_story
 
 SETTINGS = GenerationSettings(steps=2, width=64, height=64)
 FRAMES = [StoryFrame(f"f{i}", f"a lighthouse keeper, scene {i}") for i in range(3)]
@@ -24,10 +25,8 @@ def test_batch_from_memory():
 
 def test_rebatch_keeps_order_and_never_mixes_scales_or_pose_use():
     jobs = [FrameJob(str(i), "p", 1) for i in range(7)]
-    queue = [_Batch((j,), 0.3, False) for j in jobs[:5]] + [
-        _Batch((j,), 0.3, True) for j in jobs[5:]
-    ]
-    out = _rebatch(queue, 2)
+    queue = [Batch((j,), 0.3, False) for j in jobs[:5]] + [Batch((j,), 0.3, True) for j in jobs[5:]]
+    out = rebatch(queue, 2)
     assert [[j.frame_id for j in b.jobs] for b in out] == [
         ["0", "1"],
         ["2", "3"],
