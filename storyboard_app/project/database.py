@@ -81,6 +81,16 @@ def harden(conn: sqlite3.Connection) -> None:
                 setconfig(option, value)
 
 
+def trust_checked_schema(conn: sqlite3.Connection) -> None:
+    """Let the file's own triggers write to its search index (``frame_fts``).
+
+    SQLite refuses virtual tables inside triggers while ``trusted_schema`` is off. Call this
+    only on a writer whose file passed ``inspect_project_file`` (its schema is exactly the one
+    the migrations build, so every trigger in it is ours) or that the store created itself.
+    """
+    conn.execute("PRAGMA trusted_schema = ON")
+
+
 def _uri(path: Path, **params: str) -> str:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return f"{path.absolute().as_uri()}?{query}"

@@ -28,6 +28,7 @@ from storyboard_app.project.imaging import (
 )
 from storyboard_app.project.model import BoardCard, ImageInfo
 from storyboard_app.project.passes import PassLog, id_list, json_text
+from storyboard_app.project.search import BoardQuery, matching_frame_ids
 
 _IMAGE_COLUMNS = (
     "i.id, i.frame_id, i.pass_id, i.round, i.seed, i.ip_scale, i.width, i.height, i.created, "
@@ -311,6 +312,19 @@ class ImageHistory(PassLog):
                 )
             )
         return cards
+
+    def frames_matching(self, text: str) -> frozenset[int] | None:
+        """Ids of the frames whose card text has every word of ``text`` (each as a word's
+        start, ignoring case and accents); None when ``text`` has no words (no filter)."""
+        with self._read() as conn:
+            return matching_frame_ids(conn, text)
+
+    def find_cards(self, query: BoardQuery) -> list[BoardCard]:
+        """The board's cards that ``query`` admits, in story order (one snapshot)."""
+        with self._read():
+            cards = self.board()
+            matches = self.frames_matching(query.text)
+        return [card for card in cards if query.admits(card, matches)]
 
     def stale_frame_ids(self) -> list[int]:
         """Frames whose card changed since their current image was made, in story order."""

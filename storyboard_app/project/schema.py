@@ -21,9 +21,10 @@ from datetime import UTC, datetime
 from functools import cache
 
 from storyboard_app.project.model import StorySettings
+from storyboard_app.project.search import create_search_index
 
 APPLICATION_ID = 0x53544954  # "STIT"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Pages of new files. Most bytes are PNG blobs spilling over many pages: 16 KiB pages halve
 # the integrity check and commit times of 4 KiB ones, while small edits stay cheap, and a
 # 1280-d float16 embedding still fits in its row without an overflow page.
@@ -143,8 +144,17 @@ def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    """Board search: the full-text index ``frame_fts`` over the cards' text, filled from the
+    frames, with the triggers that keep it current (``search.create_search_index``).
+
+    Its schema text is sqlite-utils' (pinned): tests/project/test_search.py holds it fixed,
+    so an upgrade that would change the text of this released migration fails a test."""
+    create_search_index(conn)
+
+
 # MIGRATIONS[n] takes a file from version n to n + 1. Append only; never edit a released one.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1,)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2)
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

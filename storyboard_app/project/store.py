@@ -27,6 +27,7 @@ from storyboard_app.project.database import (
     enable_wal,
     inspect_project_file,
     sidecar,
+    trust_checked_schema,
 )
 from storyboard_app.project.errors import (
     NewerVersionError,
@@ -130,6 +131,7 @@ class ProjectStore(ImageHistory):
         try:
             inspect_project_file(path, check_integrity=check_integrity)
             conn = connect(path, mode="rw")
+            trust_checked_schema(conn)
             enable_wal(conn, path)
             _migrate(conn, path)
             store = cls(path, conn, lock=lock)
@@ -175,6 +177,7 @@ class ProjectStore(ImageHistory):
         with self._mutex:
             self._connection()  # ProjectError when this store is closed
             conn = connect(self.path, mode="rw")
+            trust_checked_schema(conn)  # the same file this store's open checked
         return type(self)(self.path, conn, lock=_LentLock(self._lock))
 
     def close(self) -> None:

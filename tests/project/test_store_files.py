@@ -129,7 +129,7 @@ def test_older_version_is_not_migrated_by_a_reader(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "tamper",
     [
-        "ALTER TABLE frame DROP COLUMN notes",
+        "ALTER TABLE frame DROP COLUMN duration",
         "CREATE TABLE spy (x); CREATE TRIGGER steal AFTER INSERT ON frame "
         "BEGIN INSERT INTO spy VALUES (new.character); END",
         "CREATE VIEW everything AS SELECT * FROM frame",

@@ -96,8 +96,12 @@ def test_file_identity_and_pragmas(store: ProjectStore) -> None:
     conn.close()
     assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert store._conn.execute("PRAGMA trusted_schema").fetchone()[0] == 0
+    # The writer runs the file's own triggers (the search index) once its schema matched;
+    # a reader, and every connection before that check, trusts nothing in the file.
+    assert store._conn.execute("PRAGMA trusted_schema").fetchone()[0] == 1
     assert store._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    with ProjectStore.open_reader(store.path) as reader:
+        assert reader._conn.execute("PRAGMA trusted_schema").fetchone()[0] == 0
 
 
 def test_every_entity_round_trips_through_reopen(tmp_path: Path) -> None:
