@@ -101,10 +101,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from engine.prompts import get_style
     from storyboard_app.project.store import ProjectStore
+    from storyboard_app.project.story_settings import checked_settings, parse_size
 
     changes: dict[str, Any] = {
         "rounds": args.rounds,
@@ -118,16 +116,11 @@ def cmd_settings(args: argparse.Namespace) -> int:
         "controlnet": args.controlnet,
     }
     if args.size:
-        try:
-            changes["width"], changes["height"] = (int(x) for x in args.size.lower().split("x"))
-        except ValueError:
-            raise ProjectError(f"--size must look like 1024x1024, not {args.size!r}.") from None
-    if args.style:
-        get_style(args.style)
+        changes["width"], changes["height"] = parse_size(args.size)
     changes = {k: v for k, v in changes.items() if v is not None}
     with ProjectStore.open(args.path) as store:
         if changes or args.title:
-            settings = replace(store.settings(), **changes)
+            settings = checked_settings(store.settings(), changes)
             store.update_story(title=args.title or store.story().title, settings=settings)
         story = store.story()
     print(story.title)

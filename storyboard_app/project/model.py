@@ -18,6 +18,12 @@ from storyboard_app.project.errors import InvalidValueError
 
 SEED_LIMIT = 2**63  # seeds are 0 <= seed < 2**63 (torch generators take int64)
 SEED_POLICIES = ("shared", "per_frame")
+# Bounds of the story settings (``story_settings`` checks them with a writer's messages).
+IMAGE_SIDE_RANGE = (64, 8192)
+SIZE_MULTIPLE = 8  # SDXL's VAE works in 8-pixel blocks
+STEPS_RANGE = (1, 1000)
+ROUNDS_RANGE = (0, 1000)
+GUIDANCE_RANGE = (0.0, 100.0)
 PASS_STATUSES = ("running", "complete", "cancelled", "failed", "interrupted")
 DEFAULT_DURATION = 2.0
 MAX_TEXT_LENGTH = 20_000  # characters per card text field
@@ -110,13 +116,16 @@ class StorySettings:
     batch_size: int = 4
 
     def __post_init__(self) -> None:
-        _check_int("Rounds", self.rounds, 0, 1000)
-        _check_int("Steps", self.steps, 1, 1000)
-        object.__setattr__(self, "guidance", _check_float("Guidance", self.guidance, 0.0, 100.0))
+        _check_int("Rounds", self.rounds, *ROUNDS_RANGE)
+        _check_int("Steps", self.steps, *STEPS_RANGE)
+        guidance = _check_float("Guidance", self.guidance, *GUIDANCE_RANGE)
+        object.__setattr__(self, "guidance", guidance)
         for name, side in (("Width", self.width), ("Height", self.height)):
-            _check_int(name, side, 64, 8192)
-            if side % 8:
-                raise InvalidValueError(f"{name} must be a multiple of 8; got {side}.")
+            _check_int(name, side, *IMAGE_SIDE_RANGE)
+            if side % SIZE_MULTIPLE:
+                raise InvalidValueError(
+                    f"{name} must be a multiple of {SIZE_MULTIPLE}; got {side}."
+                )
         if not _check_str("Style", self.style, 100).strip():
             raise InvalidValueError("Style must not be empty.")
         _check_bool("Fast mode", self.fast)

@@ -9,7 +9,6 @@ command. A refused edit (a bad value, a frame being drawn) is reported through
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -21,6 +20,7 @@ from storyboard_app.project.edits import Edit, Effects, IdMap
 from storyboard_app.project.errors import NotFoundError, ProjectError
 from storyboard_app.project.model import CastMember, Frame
 from storyboard_app.project.store import ProjectStore
+from storyboard_app.project.story_settings import checked_settings
 from storyboard_app.ui.shared.undo import EditCommand, Step
 
 
@@ -268,8 +268,8 @@ class ProjectSession(QObject):
         """Change story settings (rounds, style, seed...) as one undoable edit."""
         story = self.store.story()
         try:
-            settings = replace(story.settings, **changes)
-        except (ProjectError, TypeError, ValueError) as exc:
+            settings = checked_settings(story.settings, changes)
+        except ProjectError as exc:
             self.errorRaised.emit(str(exc))
             return False
         if settings == story.settings:
