@@ -1,10 +1,18 @@
-"""``storyboard export``: PDF, PNG sheet, GIF, poses and ZIP from a project."""
+"""``storyboard export``: PDF, PNG sheet, GIF, poses and ZIP from a project.
+
+Every file goes through the safe writer (``project.safe_write``): a target that is a project,
+or whose suffix contradicts its format, is refused; a failed or cancelled export leaves the
+previous file as it was. Ctrl-C and SIGTERM cancel cleanly (exit 130 / 143, no temp files).
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 from pathlib import Path
 
+from storyboard_app.cli.export_options import add_layout_flags, options_from, with_panel_fits
 from storyboard_app.project.errors import ProjectError
 
 
@@ -13,20 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("export", help="PDF (comic / film), PNG sheet, GIF, poses, ZIP")
     e.add_argument("path", type=Path)
     e.add_argument("--pdf", type=Path)
-    e.add_argument("--layout", choices=("comic", "film"), default="comic")
     e.add_argument("--images", default="chosen", help="chosen | latest | round:N")
-    e.add_argument("--page-size", default="A4", choices=("A4", "Letter", "comic"))
-    e.add_argument("--landscape", action="store_true")
-    e.add_argument("--rtl", action="store_true")
-    e.add_argument("--rows", type=int, default=0)
-    e.add_argument("--columns", type=int, default=0)
-    e.add_argument("--panels-per-page", type=int, default=3)
-    e.add_argument("--title-page", action="store_true")
-    e.add_argument("--shot-numbering", choices=("1", "1A", "1-1"), default="1")
-    e.add_argument("--captions", choices=("inside", "below"), default="inside")
-    e.add_argument("--bleed-mm", type=float, default=0.0)
-    e.add_argument("--margin-mm", type=float, default=12.0)
-    e.add_argument("--gutter-mm", type=float, default=4.0)
+    add_layout_flags(e)
     e.add_argument("--png", type=Path, help="contact sheet PNG")
     e.add_argument("--gif", type=Path, help="animatic GIF")
     e.add_argument("--poses", type=Path, help="folder for OpenPose JSON")
@@ -34,15 +30,60 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(run=cmd_export)
 
 
+class ExportCancelled(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during an export; ``signum`` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _cancel(signum: int, _frame: object) -> None:
+    # Later signals are ignored, so the clean-up that the exception starts is never cut short.
+    _ignore_signals()
+    raise ExportCancelled(signum)
+
+
+def _ignore_signals() -> None:
+    for number in CANCEL_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
+    """Run the export; SIGINT and SIGTERM raise :class:`ExportCancelled` until it is over.
+
+    The exception unwinds through the safe writer, which removes its temp file. Once the
+    export is over (done, failed or cancelled) the process only exits, so later signals are
+    ignored rather than restored: a default handler would interrupt the exit with a traceback.
+    """
+    for number in CANCEL_SIGNALS:
+        signal.signal(number, _cancel)
+    try:
+        return _export(args)
+    except ExportCancelled as stop:
+        print(
+            f"Export cancelled ({stop}); files not finished were not written and existing "
+            "files are unchanged.",
+            file=sys.stderr,
+        )
+        return 128 + stop.signum
+    finally:
+        _ignore_signals()
+
+
+def _export(args: argparse.Namespace) -> int:
     from storyboard_app.export import (
-        ExportOptions,
         ensure_gui_app,
         export_animatic_gif,
         export_contact_sheet_png,
         export_pdf,
         export_png_zip,
         export_poses,
+        layout_board,
+        layout_warnings,
     )
     from storyboard_app.export.from_project import board_from_project
     from storyboard_app.project.store import ProjectStore
@@ -52,24 +93,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     ensure_gui_app()
     with ProjectStore.open_reader(args.path) as store:
         board = board_from_project(store, args.images)
-    options = ExportOptions(
-        layout=args.layout,
-        page_size=args.page_size,
-        orientation="landscape" if args.landscape else "portrait",
-        rtl=args.rtl,
-        rows=args.rows,
-        columns=args.columns,
-        panels_per_page=args.panels_per_page,
-        title_page=args.title_page,
-        shot_numbering=args.shot_numbering,
-        caption_placement=args.captions,
-        bleed_mm=args.bleed_mm,
-        margin_mm=args.margin_mm,
-        gutter_mm=args.gutter_mm,
-    )
+    options = options_from(args)
+    board = with_panel_fits(board, args)
     if args.pdf:
-        report = export_pdf(board, options, args.pdf)
-        print(f"Wrote {args.pdf} ({getattr(report, 'pages', '?')} pages).")
+        pages = layout_board(board, options)
+        for warning in layout_warnings(board, pages):
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"Exporting {args.pdf}: {len(pages)} pages...", file=sys.stderr, flush=True)
+        report = export_pdf(board, options, args.pdf, pages=pages)
+        print(f"Wrote {report.path} ({report.pages} pages).", flush=True)
     for out, write in (
         (args.png, export_contact_sheet_png),
         (args.gif, export_animatic_gif),
@@ -78,5 +110,5 @@ def cmd_export(args: argparse.Namespace) -> int:
     ):
         if out:
             write(board, out, shot_numbering=args.shot_numbering)
-            print(f"Wrote {out}.")
+            print(f"Wrote {out}.", flush=True)
     return 0

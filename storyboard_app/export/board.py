@@ -16,12 +16,19 @@ PageSizeName = Literal["A4", "Letter", "comic"]
 Orientation = Literal["portrait", "landscape"]
 ShotNumbering = Literal["1", "1A", "1-1"]
 CaptionPlacement = Literal["inside", "below"]
+ImageFit = Literal["fill", "fit"]
+FrameAspect = Literal["image", "2.39", "1.85", "16:9", "4:3", "1:1"]
+FilmField = Literal["action", "dialogue", "notes", "duration"]
 
 LAYOUTS = ("comic", "film")
 PAGE_SIZES = ("A4", "Letter", "comic")
 ORIENTATIONS = ("portrait", "landscape")
 SHOT_NUMBERINGS = ("1", "1A", "1-1")
 CAPTION_PLACEMENTS = ("inside", "below")
+IMAGE_FITS = ("fill", "fit")
+FRAME_ASPECTS = {"image": 0.0, "2.39": 2.39, "1.85": 1.85, "16:9": 16 / 9, "4:3": 4 / 3, "1:1": 1.0}
+FILM_FIELDS = ("action", "dialogue", "notes", "duration")
+PRINT_DPIS = (300, 600)
 
 
 class ExportError(Exception):
@@ -37,7 +44,9 @@ class ExportPanel:
     is printed). ``action`` is the frame's character / interaction / scene summary and
     ``caption`` its dialogue or caption. ``duration`` is in seconds. ``scene`` is an
     optional scene number used by the "1A" and "1-1" numbering schemes (None: same scene
-    as the previous frame, the first frame being scene 1).
+    as the previous frame, the first frame being scene 1); ``scene_heading`` its heading
+    (``INT. LAMP ROOM - NIGHT``), printed on film sheets where a scene starts.
+    ``image_fit`` overrides the options' fill / fit for this panel (None: follow them).
     """
 
     index: int
@@ -49,8 +58,12 @@ class ExportPanel:
     duration: float = 2.0
     pose_json: str | None = None
     scene: int | None = None
+    scene_heading: str = ""
+    image_fit: ImageFit | None = None
 
     def __post_init__(self) -> None:
+        if self.image_fit is not None:
+            _one_of("image fit", self.image_fit, IMAGE_FITS)
         if self.index < 1:
             raise ExportError(f"Frame numbers start at 1 (got {self.index}).")
         if not self.duration >= 0:
@@ -81,6 +94,12 @@ class ExportOptions:
     the film layout. ``bleed_mm`` and ``caption_placement`` apply to the comic layout.
     ``dpi`` is the PDF's resolution and the highest resolution images are embedded at.
     Comic captions go in lettered boxes inside the panels ("inside") or under them.
+    ``image_fit``: "fill" covers each panel, cropping the image's edges; "fit" shows the
+    whole image inside it. Film sheets: ``frame_aspect`` is the aspect mask of every frame
+    ("image": each image's own shape), ``film_fields`` the texts printed beside a frame,
+    ``revision`` a version / revision note for the header. Print: ``crop_marks`` adds a slug
+    around the bleed with trim marks in it, ``safe_area_mm`` a guide that far inside the
+    trim (0: none).
     """
 
     layout: Layout = "comic"
@@ -97,8 +116,20 @@ class ExportOptions:
     shot_numbering: ShotNumbering = "1"
     caption_placement: CaptionPlacement = "inside"
     dpi: int = 300
+    image_fit: ImageFit = "fill"
+    frame_aspect: FrameAspect = "image"
+    film_fields: tuple[FilmField, ...] = FILM_FIELDS
+    revision: str = ""
+    crop_marks: bool = False
+    safe_area_mm: float = 0.0
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "film_fields", tuple(self.film_fields))
+        _one_of("image fit", self.image_fit, IMAGE_FITS)
+        _one_of("frame aspect", self.frame_aspect, tuple(FRAME_ASPECTS))
+        for name in self.film_fields:
+            _one_of("film field", name, FILM_FIELDS)
+        _within("safe area", self.safe_area_mm, 0, 30, "mm")
         _one_of("layout", self.layout, LAYOUTS)
         _one_of("page size", self.page_size, PAGE_SIZES)
         _one_of("orientation", self.orientation, ORIENTATIONS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.prompts import resolve_mentions
 from storyboard_app.export.board import ExportBoard, ExportError, ExportPanel
 from storyboard_app.project.store import ProjectStore
 
@@ -25,10 +26,12 @@ def board_from_project(store: ProjectStore, images: str = "chosen") -> ExportBoa
 
     ``chosen`` takes each frame's current image (its chosen one, else its latest);
     ``latest`` the newest; ``round:N`` the frame's image of round N (the newest such), and
-    an empty panel for a frame that has none.
+    an empty panel for a frame that has none; a round no frame has is an ExportError.
     """
     kind, round_number = parse_image_choice(images)
     panels = []
+    rounds_seen: set[int] = set()
+    names = {member.name: member.name for member in store.cast()}  # "@Ada" prints as "Ada"
     for card in store.board():
         frame = card.frame
         image_id: int | None
@@ -36,10 +39,12 @@ def board_from_project(store: ProjectStore, images: str = "chosen") -> ExportBoa
             image_id = card.current_image_id
         else:
             history = store.images_of_frame(frame.id)
+            rounds_seen.update(i.round for i in history)
             if kind == "round":
                 history = [i for i in history if i.round == round_number]
             image_id = max(history, key=lambda i: (i.created, i.id)).id if history else None
-        action = ", ".join(p for p in (frame.character, frame.interaction, frame.scene) if p)
+        parts = (frame.character, frame.interaction, frame.scene)
+        action = ", ".join(p for p in (resolve_mentions(p, names).strip() for p in parts) if p)
         panels.append(
             ExportPanel(
                 index=frame.position + 1,
@@ -52,4 +57,13 @@ def board_from_project(store: ProjectStore, images: str = "chosen") -> ExportBoa
                 pose_json=frame.pose_json,
             )
         )
+    if kind == "round" and round_number not in rounds_seen:
+        raise ExportError(_no_such_round(round_number, rounds_seen))
     return ExportBoard(title=store.story().title, panels=tuple(panels))
+
+
+def _no_such_round(wanted: int | None, rounds: set[int]) -> str:
+    if not rounds:
+        return f"There is no round {wanted}: the story has no images yet."
+    listed = ", ".join(f"round {r}" for r in sorted(rounds))
+    return f"There is no round {wanted}: the story's images are from {listed}."

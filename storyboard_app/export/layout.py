@@ -20,9 +20,10 @@ from storyboard_app.export.typeset import Fitted, Paragraph, Typesetter
 MM = 72 / 25.4
 PAGE_SIZES_PT = {"A4": (210 * MM, 297 * MM), "Letter": (612.0, 792.0), "comic": (477.0, 733.5)}
 MARKER_SIZE = 6.5  # the "continued on page N" line
+CROP_MARK_SLUG_MM = 8.0  # paper outside the bleed that carries the crop marks
 
-PageKind = Literal["title", "panels", "continuation", "sheet"]
-Fit = Literal["cover", "fit"]
+PageKind = Literal["title", "panels", "continuation", "blank", "sheet"]
+Fit = Literal["fill", "fit"]
 Align = Literal["left", "center", "right"]
 
 
@@ -96,13 +97,24 @@ class PanelSlot:
     shot_label: str
     frame_rect: Rect
     image_rect: Rect
-    fit: Fit  # "cover": fill the rect, cropping the image's edges; "fit": whole image
+    fit: Fit  # "fill": cover the rect, cropping the image's edges; "fit": whole image
     texts: tuple[TextBlock, ...] = ()
 
 
 @dataclass(frozen=True)
+class PageMark:
+    """A printer's mark: a crop-mark line, or the safe-area rectangle (corners x1,y1 x2,y2)."""
+
+    kind: Literal["crop", "safe-area"]
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+
+@dataclass(frozen=True)
 class PageLayout:
-    """Everything on one page."""
+    """Everything on one page. ``trim`` is where the printer cuts (the page without bleed)."""
 
     page_number: int
     page_count: int
@@ -113,6 +125,12 @@ class PageLayout:
     slots: tuple[PanelSlot, ...] = ()
     texts: tuple[TextBlock, ...] = ()
     rules: tuple[tuple[float, float, float, float], ...] = ()
+    marks: tuple[PageMark, ...] = ()
+    bleed: Rect | None = None  # the trim plus its bleed; None: the whole page
+
+    @property
+    def bleed_box(self) -> Rect:
+        return self.bleed or Rect(0.0, 0.0, self.width, self.height)
 
 
 @dataclass(frozen=True)
@@ -137,13 +155,19 @@ class DraftPage:
 # ---------------------------------------------------------------------------- geometry
 
 
+def bleed_of(options: ExportOptions) -> float:
+    """The bleed in points (comic pages only)."""
+    return options.bleed_mm * MM if options.layout == "comic" else 0.0
+
+
 def page_geometry(options: ExportOptions) -> tuple[float, float, Rect]:
-    """(page width, page height, trim rect) in points; bleed surrounds the trim."""
+    """(page width, page height, trim rect) in points; bleed surrounds the trim, and with
+    crop marks a slug of CROP_MARK_SLUG_MM around the bleed carries them."""
     width, height = PAGE_SIZES_PT[options.page_size]
     if options.orientation == "landscape":
         width, height = height, width
-    bleed = options.bleed_mm * MM if options.layout == "comic" else 0.0
-    return width + 2 * bleed, height + 2 * bleed, Rect(bleed, bleed, width, height)
+    edge = bleed_of(options) + (CROP_MARK_SLUG_MM * MM if options.crop_marks else 0.0)
+    return width + 2 * edge, height + 2 * edge, Rect(edge, edge, width, height)
 
 
 def content_rect(options: ExportOptions, trim: Rect) -> Rect:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from storyboard_app.export.board import ExportBoard, ExportOptions
+from storyboard_app.export.board import ExportBoard, ExportOptions, ImageFit
 from storyboard_app.export.layout import (
     MM,
     DraftPage,
@@ -22,7 +22,9 @@ from storyboard_app.export.layout import (
     PanelSlot,
     Rect,
     TextBlock,
+    bleed_of,
     fit_box,
+    page_geometry,
     single_line,
 )
 from storyboard_app.export.naming import shot_labels
@@ -85,19 +87,19 @@ def draft_pages(
                 below_rect = Rect(x, frame.bottom, width, row.caption_h)
                 if options.rtl:
                     frame, below_rect = frame.mirrored(content), below_rect.mirrored(content)
-                draft.slots.append(
-                    _slot(
-                        board,
-                        options,
-                        position,
-                        labels[position],
-                        frame,
-                        below_rect,
-                        len(draft.slots),
-                        draft.overflows,
-                        typesetter,
-                    )
+                slot = _slot(
+                    board,
+                    options,
+                    position,
+                    labels[position],
+                    frame,
+                    below_rect,
+                    len(draft.slots),
+                    draft.overflows,
+                    typesetter,
                 )
+                fit = board.panels[position].image_fit or options.image_fit
+                draft.slots.append(_placed(slot, aspects[position], fit, options))
                 x += width + gutter
             y += row.image_h + row.caption_h + gutter
         drafts.append(draft)
@@ -266,7 +268,24 @@ def _slot(
             )
         )
     texts.append(_tag(typesetter, label, frame, options.rtl))
-    return PanelSlot(position, label, frame, frame, "cover", tuple(texts))
+    return PanelSlot(position, label, frame, frame, "fill", tuple(texts))
+
+
+def _placed(slot: PanelSlot, aspect: float, fit: ImageFit, options: ExportOptions) -> PanelSlot:
+    """The slot's image filling its panel or fitted whole inside it; with bleed and no
+    margin, a panel touching the trim runs out to the bleed's edge on that side, so the
+    printer's trim never leaves a white sliver."""
+    frame = slot.frame_rect
+    if options.bleed_mm and options.margin_mm == 0:
+        _, _, trim = page_geometry(options)
+        bleed = trim.inset(-bleed_of(options))
+        left = bleed.x if frame.x <= trim.x + 0.5 else frame.x
+        top = bleed.y if frame.y <= trim.y + 0.5 else frame.y
+        right = bleed.right if frame.right >= trim.right - 0.5 else frame.right
+        bottom = bleed.bottom if frame.bottom >= trim.bottom - 0.5 else frame.bottom
+        frame = Rect(left, top, right - left, bottom - top)
+    image = frame.fitted(aspect) if fit == "fit" else frame
+    return replace(slot, frame_rect=frame, image_rect=image, fit=fit)
 
 
 def _tag(typesetter: Typesetter, label: str, frame: Rect, rtl: bool) -> TextBlock:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from storyboard_app.export.board import ExportBoard, ExportOptions, ExportPanel
+from storyboard_app.export.board import FRAME_ASPECTS, ExportBoard, ExportOptions, ExportPanel
 from storyboard_app.export.layout import (
     MM,
     Align,
@@ -23,6 +23,7 @@ from storyboard_app.export.layout import (
     single_line,
 )
 from storyboard_app.export.naming import shot_labels
+from storyboard_app.export.timing import duration_text
 from storyboard_app.export.typeset import Paragraph, Typesetter, paragraphs
 
 BODY_SIZE = 8.5
@@ -82,15 +83,18 @@ def draft_pages(
             if options.rtl:
                 cell = cell.mirrored(body)
             panel = board.panels[position]
-            cells.append(
-                make(panel, position, labels[position], cell, aspects[position], typesetter)
-            )
+            mask = FRAME_ASPECTS[options.frame_aspect] or aspects[position]
+            cells.append(make(panel, position, labels[position], cell, mask, typesetter, options))
             if row < rows - 1 and column == 0 and k + columns < len(positions):
                 rule_y = cell.bottom + gutter / 2
                 draft.rules.append((body.x, rule_y, body.right, rule_y))
         size = _page_text_size(cells, typesetter)
         for cell in cells:
-            draft.slots.append(_slot(board.panels[cell.position], cell, size, draft, typesetter))
+            panel = board.panels[cell.position]
+            fit = panel.image_fit or options.image_fit
+            image = cell.image.fitted(aspects[cell.position]) if fit == "fit" else cell.image
+            slot = _slot(panel, cell, size, draft, typesetter)
+            draft.slots.append(replace(slot, image_rect=image, fit=fit))
         drafts.append(draft)
     return drafts
 
@@ -117,18 +121,19 @@ def _row_cell(
     cell: Rect,
     aspect: float,
     typesetter: Typesetter,
+    options: ExportOptions,
 ) -> _Cell:
     label_box = Rect(cell.x, cell.y, LABEL_COLUMN - 8, 22)
-    texts = (
-        single_line(typesetter, "shot", label, label_box, 15, bold=True, min_size=7),
-        _duration(typesetter, panel, Rect(cell.x, label_box.bottom + 2, LABEL_COLUMN - 8, 12)),
-    )
+    texts = [single_line(typesetter, "shot", label, label_box, 15, bold=True, min_size=7)]
+    if "duration" in options.film_fields:
+        duration_box = Rect(cell.x, label_box.bottom + 2, LABEL_COLUMN - 8, 12)
+        texts.append(_duration(typesetter, panel, duration_box))
     left = cell.x + LABEL_COLUMN
     width = min(cell.h * aspect, (cell.right - left) * 0.55)
     image = Rect(left, cell.y, width, width / aspect)
     text_x = image.right + 12
     text = Rect(text_x, cell.y, cell.right - text_x, cell.h)
-    return _Cell(position, label, image, text, texts, _sections(panel))
+    return _Cell(position, label, image, text, tuple(texts), _sections(panel, options))
 
 
 def _stacked_cell(
@@ -138,31 +143,37 @@ def _stacked_cell(
     cell: Rect,
     aspect: float,
     typesetter: Typesetter,
+    options: ExportOptions,
 ) -> _Cell:
     room = Rect(cell.x, cell.y + 21, cell.w, (cell.h - 21) * IMAGE_SHARE)
     image = room.fitted(aspect, align="left")
     image = Rect(image.x, room.y, image.w, image.h)
     bar = Rect(cell.x, cell.y, image.w, 18)
     split = bar.w * 0.7
-    texts = (
+    texts = [
         single_line(
             typesetter, "shot", label, Rect(bar.x, bar.y, split, bar.h), 12, bold=True, min_size=7
-        ),
-        _duration(typesetter, panel, Rect(bar.x + split, bar.y, bar.w - split, bar.h), "right"),
-    )
+        )
+    ]
+    if "duration" in options.film_fields:
+        duration_box = Rect(bar.x + split, bar.y, bar.w - split, bar.h)
+        texts.append(_duration(typesetter, panel, duration_box, "right"))
     text = Rect(cell.x, image.bottom + 8, cell.w, cell.bottom - image.bottom - 8)
-    return _Cell(position, label, image, text, texts, _sections(panel))
+    return _Cell(position, label, image, text, tuple(texts), _sections(panel, options))
 
 
-def _sections(panel: ExportPanel) -> tuple[Paragraph, ...]:
-    """ACTION / DIALOGUE / NOTES, each a small heading over the writer's text."""
+def _sections(panel: ExportPanel, options: ExportOptions) -> tuple[Paragraph, ...]:
+    """The scene heading where a scene starts, then ACTION / DIALOGUE / NOTES (those the
+    options print), each a small heading over the writer's text."""
     sections: list[Paragraph] = []
-    for heading, text in (
-        ("ACTION", panel.action),
-        ("DIALOGUE", panel.caption),
-        ("NOTES", panel.notes),
+    if panel.scene_heading.strip():
+        sections.append(Paragraph(" ".join(panel.scene_heading.split()), True))
+    for heading, field, text in (
+        ("ACTION", "action", panel.action),
+        ("DIALOGUE", "dialogue", panel.caption),
+        ("NOTES", "notes", panel.notes),
     ):
-        if text.strip():
+        if field in options.film_fields and text.strip():
             sections.append(Paragraph(heading, True, HEADING_SCALE, 0.55 if sections else 0.0))
             sections.extend(paragraphs(text))
     return tuple(sections)
@@ -199,5 +210,4 @@ def _slot(
 def _duration(
     typesetter: Typesetter, panel: ExportPanel, rect: Rect, align: Align = "left"
 ) -> TextBlock:
-    seconds = f"{panel.duration:.1f}".rstrip("0").rstrip(".")
-    return single_line(typesetter, "duration", f"{seconds} s", rect, 8, align=align)
+    return single_line(typesetter, "duration", duration_text(panel.duration), rect, 8, align=align)

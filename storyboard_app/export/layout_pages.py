@@ -8,19 +8,23 @@ from dataclasses import dataclass, replace
 
 from storyboard_app.export.board import ExportBoard, ExportOptions
 from storyboard_app.export.layout import (
+    CROP_MARK_SLUG_MM,
     MARKER_SIZE,
     MM,
     DraftPage,
     Overflow,
     PageKind,
     PageLayout,
+    PageMark,
     PanelSlot,
     PlacedLine,
     Rect,
     TextBlock,
+    bleed_of,
     single_line,
     text_block,
 )
+from storyboard_app.export.timing import running_time_text
 from storyboard_app.export.typeset import Fitted, Paragraph, SetLine, Typesetter
 
 HEADER_HEIGHT = 32.0
@@ -49,29 +53,37 @@ def assemble(
 ) -> tuple[PageLayout, ...]:
     """Number the pages, add continuation pages, then headers, footers and markers."""
     width, height, trim, content = geometry
+    bleed_box = trim.inset(-bleed_of(options))
     body = film_body(content) if options.layout == "film" else content
     specs: list[_PageSpec] = [_PageSpec("title")] if options.title_page else []
     markers: dict[int, dict[int, int]] = {}  # spec index -> overflow index -> page
-    for draft in drafts:
+    waiting: list[int] = []  # spec indexes of panel pages whose text continues later
+    spreads = options.layout == "comic"
+    for number, draft in enumerate(drafts, start=1):
         specs.append(_PageSpec("panels", draft))
-        if not draft.overflows:
-            continue
-        panel_page = len(specs)
-        pages, starts = _flow_continuations(draft.overflows, body, typesetter)
-        markers[panel_page - 1] = {k: panel_page + 1 + start for k, start in enumerate(starts)}
-        specs.extend(_PageSpec("continuation", lines=p, continues_page=panel_page) for p in pages)
+        if draft.overflows:
+            waiting.append(len(specs) - 1)
+        # Comic pages face each other (page 1 alone, then 2-3, 4-5...): continuation pages
+        # wait for the end of a spread, so they never split one. Film sheets stand alone.
+        spread_ends = not spreads or len(specs) % 2 == 1 or number == len(drafts)
+        if waiting and spread_ends:
+            for index in waiting:
+                markers[index] = _continue(specs, index, body, typesetter)
+            waiting = []
+            if spreads and number < len(drafts) and len(specs) % 2 == 0:
+                specs.append(_PageSpec("blank"))  # the next panel page starts a spread
 
     page_count = len(specs)
     layouts = []
     for number, spec in enumerate(specs, start=1):
-        page = PageLayout(number, page_count, spec.kind, width, height, trim)
+        page = PageLayout(number, page_count, spec.kind, width, height, trim, bleed=bleed_box)
         if spec.kind == "title":
             page = replace(page, texts=_title_texts(board, options, content, typesetter))
         elif spec.kind == "panels":
             assert spec.draft is not None
             slots = _with_markers(spec.draft, markers.get(number - 1, {}), typesetter)
             page = replace(page, slots=tuple(slots), rules=tuple(spec.draft.rules))
-        else:
+        elif spec.kind == "continuation":
             heading = single_line(
                 typesetter,
                 "continued-title",
@@ -85,10 +97,48 @@ def assemble(
                 for line in spec.lines
             )
             page = replace(page, texts=(heading, TextBlock("continued", body, lines)))
-        if spec.kind != "title":
+        if spec.kind in ("panels", "continuation"):
             page = _with_furniture(page, board, options, content, typesetter)
-        layouts.append(page)
+        layouts.append(replace(page, marks=printer_marks(options, page)))
     return tuple(layouts)
+
+
+def printer_marks(options: ExportOptions, page: PageLayout) -> tuple[PageMark, ...]:
+    """Crop marks at the trim's corners, in the bleed, and the safe-area guide."""
+    marks: list[PageMark] = []
+    trim = page.trim
+    if options.crop_marks:
+        # In the slug: from just outside the bleed outwards, in line with the trim's edges.
+        start = trim.x - page.bleed_box.x + 1.5 * MM
+        length = CROP_MARK_SLUG_MM * MM - 2 * MM
+        for x, y, sx, sy in (
+            (trim.x, trim.y, -1, -1),
+            (trim.right, trim.y, 1, -1),
+            (trim.x, trim.bottom, -1, 1),
+            (trim.right, trim.bottom, 1, 1),
+        ):
+            near_x, near_y = x + sx * start, y + sy * start
+            marks.append(PageMark("crop", near_x, y, near_x + sx * length, y))
+            marks.append(PageMark("crop", x, near_y, x, near_y + sy * length))
+    if options.safe_area_mm:
+        safe = trim.inset(options.safe_area_mm * MM)
+        marks.append(PageMark("safe-area", safe.x, safe.y, safe.right, safe.bottom))
+    return tuple(marks)
+
+
+def _continue(
+    specs: list[_PageSpec],
+    index: int,
+    body: Rect,
+    typesetter: Typesetter,
+) -> dict[int, int]:
+    """Add the continuation pages of panel page ``specs[index]``; returns its markers' pages."""
+    draft = specs[index].draft
+    assert draft is not None
+    pages, starts = _flow_continuations(draft.overflows, body, typesetter)
+    first = len(specs) + 1
+    specs.extend(_PageSpec("continuation", lines=p, continues_page=index + 1) for p in pages)
+    return {k: first + start for k, start in enumerate(starts)}
 
 
 def _with_markers(
@@ -154,7 +204,8 @@ def _title_texts(
     title_block = text_block("title", title_box, title, align="center", valign="bottom")
     kind = "Storyboard" if options.layout == "film" else "Comic"
     seconds = sum(p.duration for p in board.panels)
-    facts = f"{kind} · {len(board.panels)} frames · {_duration(seconds)} · {board.created}"
+    running = running_time_text(seconds)
+    facts = f"{kind} · {len(board.panels)} frames · {running} running time · {board.created}"
     subtitle = single_line(
         typesetter,
         "subtitle",
@@ -178,14 +229,25 @@ def _with_furniture(
     title = board.title or "Untitled"
     if options.layout == "film":
         split = content.w * 0.66
+        seconds = sum(panel.duration for panel in board.panels)
+        facts = [f"{len(board.panels)} shots", f"running time {running_time_text(seconds)}"]
+        if options.revision.strip():
+            facts.insert(0, " ".join(options.revision.split()))
         texts = (
             single_line(
                 typesetter,
                 "header-title",
                 title,
-                Rect(content.x, content.y, split, 20),
+                Rect(content.x, content.y, split, 15),
                 13,
                 bold=True,
+            ),
+            single_line(
+                typesetter,
+                "header-info",
+                " · ".join(facts),
+                Rect(content.x, content.y + 15, split, 9),
+                7.5,
             ),
             single_line(
                 typesetter,
@@ -217,8 +279,3 @@ def _with_furniture(
         single_line(typesetter, "footer", str(page.page_number), band, 7, align="right"),
     )
     return replace(page, texts=(*page.texts, *texts))
-
-
-def _duration(seconds: float) -> str:
-    whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d} min"

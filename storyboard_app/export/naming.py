@@ -11,6 +11,7 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
     f"{port}{n}" for port in ("com", "lpt") for n in "123456789"
 }
 _MAX_NAME = 80
+_LEADING_NUMBER = re.compile(r"^\d+")
 
 
 def shot_letters(n: int) -> str:
@@ -57,6 +58,16 @@ def safe_file_stem(label: str, fallback: str) -> str:
     if stem.split(".")[0].lower() in _WINDOWS_RESERVED:
         stem = f"_{stem}"
     return stem
+
+
+def padded_numbers(stems: Sequence[str]) -> list[str]:
+    """Stems whose leading numbers are zero-padded to one width, so names sort in shot order.
+
+    ``["1", "2", "10", "3B"]`` -> ``["01", "02", "10", "03B"]``: file browsers and editors
+    then list 02 before 10.
+    """
+    width = max((len(m.group()) for s in stems if (m := _LEADING_NUMBER.match(s))), default=0)
+    return [_LEADING_NUMBER.sub(lambda m: m.group().zfill(width), s, count=1) for s in stems]
 
 
 def unique_file_names(stems: Iterable[str], suffix: str) -> list[str]:

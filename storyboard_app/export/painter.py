@@ -1,6 +1,6 @@
 """Painting a laid-out page into any QPainter: the preview and the PDF use this one code.
 
-Images: comic panels are filled ("cover": the image is scaled to cover the panel and
+Images: comic panels are filled ("fill": the image is scaled to cover the panel and
 its overflowing edges are cropped, centred); film frames show the whole image ("fit": the
 frame has the image's own shape). Images are drawn from their original pixels, reduced
 with smooth filtering to the target's resolution (at most the export dpi at the panel's
@@ -14,8 +14,15 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen
 
 from storyboard_app.export.board import ExportBoard, ExportOptions
-from storyboard_app.export.images import decode_qimage
-from storyboard_app.export.layout import PageLayout, PanelSlot, Rect, TextBlock, describe_frame
+from storyboard_app.export.images import decode_qimage, image_size
+from storyboard_app.export.layout import (
+    PageLayout,
+    PageMark,
+    PanelSlot,
+    Rect,
+    TextBlock,
+    describe_frame,
+)
 from storyboard_app.export.qt import export_font
 
 INK = QColor("#141414")
@@ -33,6 +40,8 @@ CAPTION_BOX_FILL = QColor("#fff5d1")
 PLACEHOLDER_FILL = QColor("#ececec")
 PLACEHOLDER_LINES = QColor("#c8c8c8")
 RULE_COLOUR = QColor("#9a9a9a")
+SAFE_AREA_COLOUR = QColor("#2f6fd6")
+CROP_COLOUR = QColor("#d12f2f")
 
 
 def paint_page(
@@ -41,8 +50,14 @@ def paint_page(
     board: ExportBoard,
     options: ExportOptions,
     target_rect: QRectF,
+    *,
+    show_crop: bool = False,
 ) -> None:
-    """Paint ``page`` so that the whole page (bleed included) fills ``target_rect``."""
+    """Paint ``page`` so that the whole page (bleed included) fills ``target_rect``.
+
+    ``show_crop`` (previews only) outlines, dashed, the whole image of every panel whose
+    image is cropped to fill it, with the share cut away.
+    """
     painter.save()
     try:
         painter.translate(target_rect.topLeft())
@@ -65,6 +80,10 @@ def paint_page(
             _paint_slot(painter, slot, board, options, pixels_per_point, fonts)
         for block in page.texts:
             _paint_text(painter, block, fonts)
+        for mark in page.marks:
+            _paint_mark(painter, mark)
+        if show_crop:
+            _paint_crops(painter, page, board, fonts)
     finally:
         painter.restore()
 
@@ -97,6 +116,10 @@ def _paint_slot(
 ) -> None:
     panel = board.panels[slot.position]
     target = _qrect(slot.image_rect)
+    if panel.image_png is not None and slot.image_rect != slot.frame_rect:
+        # A fitted image leaves bars: black on film sheets (the frame's mask), paper in comics.
+        bars = INK if options.layout == "film" else PAPER
+        painter.fillRect(_qrect(slot.frame_rect), bars)
     if panel.image_png is None:
         painter.fillRect(target, PLACEHOLDER_FILL)
         painter.setPen(QPen(PLACEHOLDER_LINES, 0.6))
@@ -118,7 +141,7 @@ def _paint_slot(
 def print_image(image: QImage, rect: Rect, fit: str, pixels_per_point: float) -> QImage:
     """The part of ``image`` shown in ``rect``, reduced to the target's pixel size."""
     source = QRect(0, 0, image.width(), image.height())
-    if fit == "cover":
+    if fit == "fill":
         aspect = rect.w / rect.h
         if image.width() / image.height() > aspect:
             width = max(1, round(image.height() * aspect))
@@ -154,6 +177,39 @@ def _paint_text(painter: QPainter, block: TextBlock, fonts: _Fonts) -> None:
         heading = line.bold and block.role == "body"
         painter.setPen(_HEADING_COLOUR if heading else colour)
         painter.drawText(QPointF(line.x, line.baseline), line.text)
+
+
+def _paint_mark(painter: QPainter, mark: PageMark) -> None:
+    """Crop marks (registration black, hairline) and the safe-area guide (thin, blue)."""
+    if mark.kind == "safe-area":
+        pen = QPen(SAFE_AREA_COLOUR, 0.5, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(mark.x1, mark.y1, mark.x2 - mark.x1, mark.y2 - mark.y1))
+        return
+    painter.setPen(QPen(INK, 0.25))
+    painter.drawLine(QPointF(mark.x1, mark.y1), QPointF(mark.x2, mark.y2))
+
+
+def _paint_crops(painter: QPainter, page: PageLayout, board: ExportBoard, fonts: _Fonts) -> None:
+    pen = QPen(CROP_COLOUR, 1.0, Qt.PenStyle.DashLine)
+    for slot in page.slots:
+        panel = board.panels[slot.position]
+        if slot.fit != "fill" or panel.image_png is None:
+            continue
+        width, height = image_size(panel.image_png, describe_frame(panel, slot.shot_label))
+        rect = slot.image_rect
+        scale = max(rect.w / width, rect.h / height)
+        whole = Rect(0, 0, width * scale, height * scale)
+        whole = Rect(rect.center[0] - whole.w / 2, rect.center[1] - whole.h / 2, whole.w, whole.h)
+        cut = 1 - (rect.w * rect.h) / (whole.w * whole.h)
+        if cut < 0.01:
+            continue
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(_qrect(whole))
+        painter.setFont(fonts.get(True, 8))
+        painter.drawText(QPointF(rect.x + 4, rect.bottom - 4), f"cropped {cut:.0%}")
 
 
 def _qrect(rect: Rect) -> QRectF:

@@ -1,104 +1,82 @@
-"""The board as a PDF: comic pages or film storyboard sheets, written atomically."""
+"""The board as a PDF: comic pages or film storyboard sheets, written safely."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSizeF
 from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter
 
-from storyboard_app.export.atomic import atomic_output
+from storyboard_app.export import checks
 from storyboard_app.export.board import ExportBoard, ExportError, ExportOptions
-from storyboard_app.export.images import image_size
-from storyboard_app.export.layout import PageLayout, describe_frame, layout_board
+from storyboard_app.export.layout import PageLayout, layout_board
 from storyboard_app.export.painter import paint_page
+from storyboard_app.export.print_boxes import with_print_boxes
 from storyboard_app.export.qt import ensure_gui_app
+from storyboard_app.export.report import ExportReport, make_report
+from storyboard_app.project.safe_write import check_target, write_bytes
 
-LOW_DPI = 150  # below this an image looks soft in print
-
-
-@dataclass(frozen=True)
-class ExportReport:
-    """What an export wrote, and anything the writer should know about it."""
-
-    path: Path
-    pages: int
-    panels: int
-    images: int
-    continued: tuple[int, ...] = ()  # frame numbers whose text continues on a later page
-    warnings: tuple[str, ...] = ()
+PDF_SUFFIXES = (".pdf",)
 
 
-def export_pdf(board: ExportBoard, options: ExportOptions, out_path: Path | str) -> ExportReport:
-    """Write ``board`` as a PDF at ``out_path``; an existing file is replaced only on success."""
+def export_pdf(
+    board: ExportBoard,
+    options: ExportOptions,
+    out_path: Path | str,
+    *,
+    pages: Sequence[PageLayout] | None = None,
+) -> ExportReport:
+    """Write ``board`` as a PDF at ``out_path``; an existing file is replaced only on success.
+
+    The PDF is made in memory, written beside ``out_path``, re-opened and its pages counted
+    before it takes the name (see ``project.safe_write``): a full disk or a cancelled export
+    leaves the previous file untouched. Pass ``pages`` (from :func:`layout_board`) to reuse
+    a layout already made, e.g. for a preview or its warnings.
+    """
     ensure_gui_app()
-    pages = layout_board(board, options)
-    report = _report(Path(out_path), board, options, pages)
-    with atomic_output(out_path, "the PDF") as temp:
-        writer = QPdfWriter(str(temp))
-        writer.setResolution(options.dpi)
-        writer.setTitle(board.title)
-        writer.setCreator("StoryIter Studio")
-        size = QPageSize(
-            QSizeF(pages[0].width, pages[0].height),
-            QPageSize.Unit.Point,
-            f"{options.page_size} {options.orientation}",
-            QPageSize.SizeMatchPolicy.ExactMatch,
-        )
-        layout = QPageLayout(
-            size, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Point
-        )
-        if not writer.setPageLayout(layout):
-            raise ExportError(f"The PDF writer refused the page size {options.page_size}.")
-        painter = QPainter()
-        if not painter.begin(writer):
-            raise ExportError(f"Could not start writing the PDF at {temp}.")
-        try:
-            for page in pages:
-                if page.page_number > 1 and not writer.newPage():
-                    raise ExportError(f"Could not start page {page.page_number} of the PDF.")
-                target = QRectF(0, 0, page.width * options.dpi / 72, page.height * options.dpi / 72)
-                paint_page(painter, page, board, options, target)
-        finally:
-            finished = painter.end()
-            del writer
-        if not finished or temp.stat().st_size == 0:
-            raise ExportError(f"The PDF for {out_path} could not be completed.")
+    check_target(out_path, "the PDF", suffixes=PDF_SUFFIXES)
+    pages = tuple(pages) if pages is not None else layout_board(board, options)
+    report = make_report(Path(out_path), board, pages)
+    data = with_print_boxes(pdf_bytes(board, options, pages), pages)
+    write_bytes(
+        out_path, data, "the PDF", suffixes=PDF_SUFFIXES, verify=checks.pdf_pages(len(pages))
+    )
     return report
 
 
-def _report(
-    path: Path, board: ExportBoard, options: ExportOptions, pages: tuple[PageLayout, ...]
-) -> ExportReport:
-    images = 0
-    continued: list[int] = []
-    warnings: list[str] = []
-    for page in pages:
-        for slot in page.slots:
-            panel = board.panels[slot.position]
-            name = describe_frame(panel, slot.shot_label)
-            if any(block.role == "marker" for block in slot.texts):
-                continued.append(panel.index)
-                warnings.append(f"The text of {name} is long; it continues on a later page.")
-            if panel.image_png is None:
-                warnings.append(f"{name.capitalize()} has no image; a placeholder is printed.")
-                continue
-            images += 1
-            width, height = image_size(panel.image_png, name)
-            rect = slot.image_rect
-            shown = min(width, height * rect.w / rect.h) if slot.fit == "cover" else width
-            dpi = shown / (rect.w / 72)
-            if dpi < LOW_DPI:
-                warnings.append(
-                    f"The image of {name} prints at {dpi:.0f} dpi ({width}×{height} pixels); "
-                    "it may look soft."
-                )
-    return ExportReport(
-        path=path.expanduser().absolute(),
-        pages=len(pages),
-        panels=len(board.panels),
-        images=images,
-        continued=tuple(continued),
-        warnings=tuple(warnings),
+def pdf_bytes(board: ExportBoard, options: ExportOptions, pages: Sequence[PageLayout]) -> bytes:
+    """The laid-out pages as the bytes of a PDF file."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setResolution(options.dpi)
+    writer.setTitle(board.title)
+    writer.setCreator("StoryIter Studio")
+    size = QPageSize(
+        QSizeF(pages[0].width, pages[0].height),
+        QPageSize.Unit.Point,
+        f"{options.page_size} {options.orientation}",
+        QPageSize.SizeMatchPolicy.ExactMatch,
     )
+    layout = QPageLayout(
+        size, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Point
+    )
+    if not writer.setPageLayout(layout):
+        raise ExportError(f"The PDF writer refused the page size {options.page_size}.")
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise ExportError("Could not start writing the PDF.")
+    try:
+        for page in pages:
+            if page.page_number > 1 and not writer.newPage():
+                raise ExportError(f"Could not start page {page.page_number} of the PDF.")
+            target = QRectF(0, 0, page.width * options.dpi / 72, page.height * options.dpi / 72)
+            paint_page(painter, page, board, options, target)
+    finally:
+        finished = painter.end()
+        del writer
+    buffer.close()
+    if not finished:
+        raise ExportError("The PDF could not be completed.")
+    return bytes(buffer.data())

@@ -26,10 +26,12 @@ def render_page_image(
     width_px: int,
     *,
     pages: Sequence[PageLayout] | None = None,
+    show_crop: bool = False,
 ) -> QImage:
     """Page ``page_number`` (1-based) as an image ``width_px`` wide.
 
-    Pass ``pages`` (from :func:`layout_board`) to reuse one layout across page turns.
+    Pass ``pages`` (from :func:`layout_board`) to reuse one layout across page turns;
+    ``show_crop`` outlines the whole image of each panel that crops its image to fill.
     """
     ensure_gui_app()
     pages = pages if pages is not None else layout_board(board, options)
@@ -43,7 +45,8 @@ def render_page_image(
     image.fill(PAPER)
     painter = QPainter(image)
     try:
-        paint_page(painter, page, board, options, QRectF(0, 0, width_px, height_px))
+        target = QRectF(0, 0, width_px, height_px)
+        paint_page(painter, page, board, options, target, show_crop=show_crop)
     finally:
         painter.end()
     return image

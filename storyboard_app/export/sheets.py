@@ -1,6 +1,7 @@
 """The board outside a PDF: a PNG contact sheet, an animatic GIF, pose JSON, a ZIP of PNGs.
 
-Every file is written atomically (temp file in the same folder, then renamed). File
+Every file is written safely (``project.safe_write``: temp file beside the target, re-read and
+checked, then renamed). File
 names inside the ZIP and in the pose folder are the panels' shot labels, made safe for
 every operating system and unique.
 """
@@ -14,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QBuffer, QIODevice, QRectF
 from PySide6.QtGui import QImage, QPainter
 
-from storyboard_app.export.atomic import atomic_output
+from storyboard_app.export import checks
 from storyboard_app.export.board import (
     ExportBoard,
     ExportError,
@@ -36,10 +37,23 @@ from storyboard_app.export.layout import (
     single_line,
     text_block,
 )
-from storyboard_app.export.naming import safe_file_stem, shot_labels, unique_file_names
+from storyboard_app.export.naming import (
+    padded_numbers,
+    safe_file_stem,
+    shot_labels,
+    unique_file_names,
+)
 from storyboard_app.export.painter import PAPER, paint_page
 from storyboard_app.export.qt import FONT_DIR, ensure_gui_app
+from storyboard_app.export.timing import duration_text
 from storyboard_app.export.typeset import Fitted, Typesetter, paragraphs
+from storyboard_app.project.safe_write import (
+    check_target,
+    json_document,
+    safe_output,
+    write_bytes,
+    write_text,
+)
 
 _SHEET_OPTIONS = ExportOptions(layout="film")  # thin frame borders, no bleed
 
@@ -61,6 +75,7 @@ def export_contact_sheet_png(
     """
     if not 1 <= columns <= 16 or not 64 <= thumb_width <= 2048:
         raise ExportError("A contact sheet has 1 to 16 columns of 64 to 2048 pixel frames.")
+    check_target(out, "the contact sheet", suffixes=(".png",))
     ensure_gui_app()
     page = contact_sheet_layout(board, columns, thumb_width, shot_numbering)
     image = QImage(round(page.width), round(page.height), QImage.Format.Format_RGB32)
@@ -70,10 +85,18 @@ def export_contact_sheet_png(
         paint_page(painter, page, board, _SHEET_OPTIONS, QRectF(0, 0, page.width, page.height))
     finally:
         painter.end()
-    with atomic_output(out, "the contact sheet") as temp:
-        if not image.save(str(temp), "PNG"):
-            raise ExportError(f"The contact sheet could not be encoded as PNG for {out}.")
-    return Path(out)
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise ExportError(f"The contact sheet could not be encoded as PNG for {out}.")
+    size = (image.width(), image.height())
+    return write_bytes(
+        out,
+        bytes(buffer.data()),
+        "the contact sheet",
+        suffixes=(".png",),
+        verify=checks.image_file("PNG", size),
+    )
 
 
 SHEET_MARGIN = 40
@@ -137,7 +160,7 @@ def contact_sheet_layout(
                 single_line(
                     typesetter,
                     "duration",
-                    f"{panel.duration:g} s",
+                    duration_text(panel.duration),
                     bar,
                     caption_size,
                     align="right",
@@ -192,17 +215,19 @@ def export_animatic_gif(
         for panel, label in zip(board.panels, labels)
     ]
     durations = [max(20, round(panel.duration * 100) * 10) for panel in board.panels]
-    with atomic_output(out, "the animatic") as temp:
-        frames[0].save(
-            temp,
-            format="GIF",
-            save_all=True,
-            append_images=frames[1:],
-            duration=durations,
-            loop=0,
-            disposal=1,
-        )
-    return Path(out)
+    check_target(out, "the animatic", suffixes=(".gif",))
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=durations,
+        loop=0,
+        disposal=1,
+    )
+    verify = checks.image_file("GIF", (width, height), len(frames), sum(durations))
+    return write_bytes(out, buffer.getvalue(), "the animatic", suffixes=(".gif",), verify=verify)
 
 
 def _animatic_frame(
@@ -298,12 +323,10 @@ def export_poses(
                 f"The pose of {describe_frame(panel, label)} is not valid JSON ({exc})."
             ) from None
         poses.append((panel.pose_json, out_dir / name))
-    written = []
-    for text, path in poses:
-        with atomic_output(path, "the pose") as temp:
-            temp.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return [
+        write_text(path, text, "the pose", suffixes=(".json",), verify=json_document)
+        for text, path in poses
+    ]
 
 
 def export_png_zip(
@@ -313,7 +336,12 @@ def export_png_zip(
     named = _named(board, ".png", shot_numbering, lambda p: p.image_png is not None)
     if not named:
         raise ExportError("No frame of the board has an image to put in the ZIP.")
-    with atomic_output(out, "the ZIP") as temp, zipfile.ZipFile(temp, "w") as archive:
+    names = [name for _, _, name in named]
+    verify = checks.zip_entries(names)
+    with (
+        safe_output(out, "the ZIP", suffixes=(".zip",), verify=verify) as temp,
+        zipfile.ZipFile(temp, "w") as archive,
+    ):
         for panel, label, name in named:
             assert panel.image_png is not None
             frame = describe_frame(panel, label)
@@ -324,7 +352,7 @@ def export_png_zip(
                 decode_pil(data, frame).save(buffer, "PNG")
                 data = buffer.getvalue()
             archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
-    return Path(out)
+    return check_target(out, "the ZIP", suffixes=(".zip",))
 
 
 def _named(
@@ -336,5 +364,5 @@ def _named(
     """The wanted panels with their shot labels and unique, safe file names."""
     labels = shot_labels(board.panels, shot_numbering)
     chosen = [(p, label) for p, label in zip(board.panels, labels) if wanted(p)]
-    stems = [safe_file_stem(label, f"frame-{p.index}") for p, label in chosen]
+    stems = padded_numbers([safe_file_stem(label, f"frame-{p.index}") for p, label in chosen])
     return [(p, label, name) for (p, label), name in zip(chosen, unique_file_names(stems, suffix))]

@@ -134,6 +134,18 @@ def enable_wal(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
+def is_project_file(path: Path) -> bool:
+    """True if ``path`` holds a StoryIter project, judged by content, not by name: SQLite's
+    header with the project's ``application_id`` (header bytes 68-71). Reads 100 bytes."""
+    with path.open("rb") as f:
+        header = f.read(100)
+    return (
+        len(header) == 100
+        and header.startswith(SQLITE_MAGIC)
+        and int.from_bytes(header[68:72], "big") == APPLICATION_ID
+    )
+
+
 def _check_header(path: Path) -> int:
     """Check the raw SQLite header; returns the file size."""
     try:

@@ -15,6 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard_app.project.errors import ProjectError
+from storyboard_app.project.safe_write import (
+    FileWriteError,
+    describe_os_error,
+    json_document,
+    write_text,
+)
 
 if TYPE_CHECKING:
     from engine.api import ModelPaths, RuntimeSettings
@@ -93,13 +99,16 @@ def load_model_config(path: Path | None = None) -> ModelConfig:
 
 
 def save_model_config(config: ModelConfig, path: Path | None = None) -> Path:
-    """Write the configuration atomically (temp file + rename)."""
+    """Write the configuration safely (``safe_write``: checked, fsynced, then renamed)."""
     path = path or config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(config), indent=2), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileWriteError(
+            f"Cannot create the settings folder {path.parent}: {describe_os_error(exc)}."
+        ) from None
+    text = json.dumps(asdict(config), indent=2)
+    return write_text(path, text, "the model settings", suffixes=(".json",), verify=json_document)
 
 
 def preview_models_dir(profile: str = "micro") -> Path:

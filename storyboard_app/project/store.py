@@ -40,6 +40,7 @@ from storyboard_app.project.history import ImageHistory
 from storyboard_app.project.imaging import make_thumbnail
 from storyboard_app.project.lock import WriteLock
 from storyboard_app.project.model import CastMember, Frame, StorySettings, check_frame_fields
+from storyboard_app.project.safe_write import fsync_file, fsync_folder, safe_output
 from storyboard_app.project.schema import APPLICATION_ID, MIGRATIONS, PAGE_SIZE, SCHEMA_VERSION
 from storyboard_app.project.textimport import parse_story_text
 
@@ -95,7 +96,7 @@ class ProjectStore(ImageHistory):
                 )
             finally:
                 conn.close()
-            _fsync_file(temp)
+            fsync_file(temp)
             try:
                 os.link(temp, path)
             except FileExistsError:
@@ -106,7 +107,7 @@ class ProjectStore(ImageHistory):
                 if path.exists():
                     raise ProjectExistsError(f"{path} already exists.", path=path) from None
                 os.replace(temp, path)
-            _fsync_dir(path.parent)
+            fsync_folder(path.parent)
         finally:
             for leftover in (temp, sidecar(temp, "-wal"), sidecar(temp, "-shm")):
                 with contextlib.suppress(FileNotFoundError):
@@ -229,29 +230,23 @@ class ProjectStore(ImageHistory):
         if dest.exists() and dest.resolve() == self.path.resolve():
             raise ProjectError(f"{dest} is this project itself; choose another file name.")
         dest_lock = WriteLock.acquire(dest)  # nobody may be writing the file we replace
-        temp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.saving")
         try:
-            target = sqlite3.connect(temp, isolation_level=None)
-            try:
-                # A temporary file needs no journal or syncs of its own: a failed copy is
-                # deleted, a finished one is fsynced below before it takes dest's name.
-                target.execute("PRAGMA journal_mode = OFF")
-                target.execute("PRAGMA synchronous = OFF")
-                with self._read() as conn:
-                    conn.backup(target)
-            finally:
-                target.close()
-            _fsync_file(temp)
-            # A stale log of an old file at dest would be replayed onto the new one.
-            for stale in (sidecar(dest, "-wal"), sidecar(dest, "-shm")):
-                with contextlib.suppress(FileNotFoundError):
-                    stale.unlink()
-            os.replace(temp, dest)
-            _fsync_dir(dest.parent)
+            with safe_output(dest, "the project copy", replaces_project=True) as temp:
+                target = sqlite3.connect(temp, isolation_level=None)
+                try:
+                    # A temporary file needs no journal or syncs of its own: a failed copy
+                    # is deleted, a finished one is fsynced before it takes dest's name.
+                    target.execute("PRAGMA journal_mode = OFF")
+                    target.execute("PRAGMA synchronous = OFF")
+                    with self._read() as conn:
+                        conn.backup(target)
+                finally:
+                    target.close()
+                # A stale log of an old file at dest would be replayed onto the new one.
+                for stale in (sidecar(dest, "-wal"), sidecar(dest, "-shm")):
+                    with contextlib.suppress(FileNotFoundError):
+                        stale.unlink()
         finally:
-            for leftover in (temp, sidecar(temp, "-wal"), sidecar(temp, "-shm")):
-                with contextlib.suppress(FileNotFoundError):
-                    leftover.unlink()
             dest_lock.release()
         return dest
 
@@ -373,25 +368,6 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable (POSIX; directories cannot be opened on Windows)."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class _LentLock:

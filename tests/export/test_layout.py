@@ -185,3 +185,24 @@ def test_long_caption_moves_on_to_a_continuation_page():
     )
     found = re.findall(r"word\d+", text)
     assert found == long_caption.split()
+
+
+def test_comic_continuation_pages_wait_for_the_end_of_a_spread():
+    """Page 1 stands alone, then 2-3, 4-5...: a caption too long on page 2 continues after
+    page 3, and the next panel page still starts a spread."""
+    board = make_board(16)
+    long_caption = " ".join(f"word{n}" for n in range(900))
+    panels = list(board.panels)
+    panels[5] = replace(panels[5], caption=long_caption)  # page 2 of a 4-per-page grid
+    board = ExportBoard(board.title, tuple(panels), board.created)
+    pages = layout_board(board, ExportOptions(rows=2, columns=2, caption_placement="below"))
+    kinds = [p.kind for p in pages]
+    assert kinds[:3] == ["panels", "panels", "panels"]
+    first_panel_after = kinds.index("panels", 3)
+    assert set(kinds[3:first_panel_after]) <= {"continuation", "blank"}
+    assert "continuation" in kinds[3:first_panel_after]
+    assert (first_panel_after + 1) % 2 == 0  # page numbers are 1-based: an even page
+    marker = next(t for s in pages[1].slots for t in s.texts if t.role == "marker")
+    assert marker.lines[0].text == "continued on page 4 →"
+    film = layout_board(board, ExportOptions(layout="film", panels_per_page=3))
+    assert [p.kind for p in film][1:3] == ["panels", "continuation"]

@@ -18,6 +18,8 @@ from storyboard_app.export import (
     layout_board,
 )
 from storyboard_app.export.layout import MM
+from storyboard_app.export.report import WarningKind
+from storyboard_app.project.safe_write import FileWriteError
 from tests.export import poppler
 from tests.export.boards import caption_for, make_board, panel_colour, solid_png
 
@@ -112,7 +114,7 @@ def test_one_image_per_panel_at_print_resolution(configuration, tmp_path):
     for image, slot in zip(found, slots):
         source_w, source_h = sizes[slot.position]
         rect = slot.image_rect
-        shown = min(source_w, source_h * rect.w / rect.h) if slot.fit == "cover" else source_w
+        shown = min(source_w, source_h * rect.w / rect.h) if slot.fit == "fill" else source_w
         # 300 dpi at the panel's size, or the source's own pixels if it has fewer.
         expected = min(300, shown / (rect.w / 72))
         assert abs(image.x_ppi - expected) <= 3, (slot.shot_label, image, expected)
@@ -127,7 +129,8 @@ def test_small_images_are_never_upscaled(tmp_path):
     for image in poppler.images(out):
         assert image.width <= 200 and image.height <= 200
         assert image.x_ppi < 150
-    assert any("prints at" in warning for warning in report.warnings)
+    (low,) = [w for w in report.warnings if w.kind == WarningKind.LOW_RESOLUTION]
+    assert low.frames == (1, 2, 3, 4) and "below 150 dpi" in str(low)
 
 
 def test_fonts_are_embedded_and_text_is_real(board, tmp_path):
@@ -283,7 +286,10 @@ def test_empty_panel_prints_a_placeholder(tmp_path):
 
     assert len(poppler.images(out)) == 3
     assert "No image" in poppler.words(out)
-    assert any("frame 3" in w.lower() and "placeholder" in w for w in report.warnings)
+    (missing,) = [w for w in report.warnings if w.kind == WarningKind.NO_IMAGE]
+    assert (
+        missing.frames == (3,) and str(missing) == "Frame 3 has no image; a placeholder is printed."
+    )
 
 
 # ---------------------------------------------------------------------------- safety
@@ -325,14 +331,14 @@ def test_failed_export_leaves_an_existing_file_untouched(tmp_path):
 
 def test_missing_folder_is_a_clear_error(board, tmp_path):
     out = tmp_path / "no-such-folder" / "board.pdf"
-    with pytest.raises(ExportError, match="does not exist"):
+    with pytest.raises(FileWriteError, match="does not exist"):
         export_pdf(board, ExportOptions(), out)
     assert not out.parent.exists()
 
 
 def test_a_folder_in_the_way_is_a_clear_error(board, tmp_path):
     (tmp_path / "board.pdf").mkdir()
-    with pytest.raises(ExportError, match="folder of that name"):
+    with pytest.raises(FileWriteError, match="folder of that name"):
         export_pdf(board, ExportOptions(), tmp_path / "board.pdf")
 
 
@@ -347,7 +353,7 @@ def test_read_only_folder_is_a_clear_error(board, tmp_path):
     existing.write_bytes(b"old")
     folder.chmod(0o555)
     try:
-        with pytest.raises(ExportError, match="not writable"):
+        with pytest.raises(FileWriteError, match="not writable"):
             export_pdf(board, ExportOptions(), existing)
         assert existing.read_bytes() == b"old"
     finally:

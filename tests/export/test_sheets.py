@@ -19,6 +19,7 @@ from storyboard_app.export import (
     export_poses,
 )
 from storyboard_app.export.sheets import SHEET_GAP, SHEET_MARGIN
+from storyboard_app.project.safe_write import FileWriteError
 from tests.export import poppler
 from tests.export.boards import make_board, panel_colour
 
@@ -67,7 +68,7 @@ def test_animatic_size_can_be_chosen(tmp_path):
 
 def test_zip_names_pngs_by_shot_safely_and_uniquely(tmp_path):
     board = _with(
-        make_board(5),
+        make_board(12),
         p0={"shot_label": "1A"},
         p1={"shot_label": "1A"},
         p2={"shot_label": "sc/2: wide?"},
@@ -75,7 +76,9 @@ def test_zip_names_pngs_by_shot_safely_and_uniquely(tmp_path):
     )
     out = export_png_zip(board, tmp_path / "board.zip", shot_numbering="1")
     with zipfile.ZipFile(out) as archive:
-        assert archive.namelist() == ["1A.png", "1A-2.png", "sc_2_ wide.png", "5.png"]
+        numbered = [f"{n:02d}.png" for n in range(5, 13)]  # 05 sorts before 10
+        assert archive.namelist() == ["01A.png", "01A-2.png", "sc_2_ wide.png", *numbered]
+        assert sorted(archive.namelist()[3:]) == archive.namelist()[3:]
         with Image.open(io.BytesIO(archive.read("sc_2_ wide.png"))) as image:
             assert image.getpixel((5, 5))[:3] == panel_colour(2)
 
@@ -102,6 +105,6 @@ def test_sheet_exports_are_atomic(tmp_path):
     with pytest.raises(ExportError, match="frame 3"):
         export_png_zip(board, existing)
     assert existing.read_bytes() == b"keep me"
-    with pytest.raises(ExportError, match="does not exist"):
+    with pytest.raises(FileWriteError, match="does not exist"):
         export_animatic_gif(make_board(2), tmp_path / "missing" / "a.gif")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["board.zip"]
