@@ -29,6 +29,7 @@ from storyboard_app.export import (
     render_page_image,
 )
 from storyboard_app.export.from_project import board_from_project
+from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.store import ProjectStore
 
 PREVIEW_WIDTH = 420
@@ -125,7 +126,7 @@ class ExportDialog(QDialog):
             return
         try:
             report = export_pdf(self._board, self.options(), Path(name))
-        except (ExportError, OSError) as exc:
+        except (ExportError, ProjectError) as exc:
             self.status.setText(f"Not exported: {exc}")
             return
         pages = getattr(report, "pages", len(self._pages))

@@ -7,11 +7,8 @@ messages and pushes undo commands, and tests need no dialogs.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import stat
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -35,6 +32,7 @@ from engine.pose_edit import (
     refit_figure,
     translate_figure,
 )
+from storyboard_app.project.safe_write import FileWriteError, json_document, write_text
 
 MAX_PRESET_NAME = 60
 
@@ -96,21 +94,13 @@ def pose_file_text(pose: Pose | None, canvas: tuple[int, int], name: str | None 
 
 
 def write_pose_file(pose: Pose | None, canvas: tuple[int, int], path: Path) -> None:
-    """Write ``pose`` as an OpenPose JSON file, atomically (a failed write leaves no half file)."""
-    path = Path(path)
-    data = pose_file_text(pose, canvas).encode("utf-8")
+    """Write ``pose`` as an OpenPose JSON file with the app's safe writer (checked, fsynced,
+    renamed: a failed write leaves the previous file as it was); errors are PoseErrors."""
+    text = pose_file_text(pose, canvas)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise PoseError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise PoseError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+        write_text(Path(path), text, "the pose", suffixes=(".json",), verify=json_document)
+    except FileWriteError as exc:
+        raise PoseError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- presets
