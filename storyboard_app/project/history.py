@@ -284,7 +284,7 @@ class ImageHistory(PassLog):
                            (SELECT max(round) FROM image i WHERE i.frame_id = f.id) AS latest
                     FROM frame f
                 )
-                SELECT card.*, ci.source_hash, t.png
+                SELECT card.*, ci.source_hash, t.png, ci.round
                 FROM card
                 LEFT JOIN image ci ON ci.id = card.current_id
                 LEFT JOIN image_thumbnail t ON t.image_id = card.current_id
@@ -294,7 +294,7 @@ class ImageHistory(PassLog):
         cards = []
         for row in rows:
             frame = _frame_from_row(row[:13])
-            current_id, image_count, latest, image_hash, thumbnail = row[13:]
+            current_id, image_count, latest, image_hash, thumbnail, current_round = row[13:]
             prompt = compile_card(frame.character, frame.interaction, frame.scene, cast)
             stale = current_id is not None and image_hash != card_source_hash(
                 prompt, frame.pose_json, frame.seed_override
@@ -309,6 +309,7 @@ class ImageHistory(PassLog):
                     latest_round=latest,
                     stale=stale,
                     posed=frame.posed,
+                    current_round=current_round,
                 )
             )
         return cards

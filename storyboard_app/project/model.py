@@ -313,3 +313,4 @@ class BoardCard:
     latest_round: int | None
     stale: bool
     posed: bool
+    current_round: int | None = None  # the round of the current image (chosen or latest)

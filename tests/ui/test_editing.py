@@ -6,7 +6,7 @@ from PySide6.QtCore import QModelIndex, Qt
 
 from storyboard_app.project.store import ProjectStore
 from storyboard_app.ui.board.roles import FrameIdRole
-from storyboard_app.ui.editor.frame_editor import SAVE_DELAY_MS
+from storyboard_app.ui.shared.save_timer import PAUSE_MS as SAVE_DELAY_MS
 from tests.ui.conftest import make_project
 
 

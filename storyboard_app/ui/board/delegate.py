@@ -58,6 +58,18 @@ def wrap_lines(text: str, metrics: QFontMetrics, width: int, max_lines: int) -> 
     return lines[:max_lines]
 
 
+def caption_font(base: QFont, text: str) -> QFont:
+    """Italic for the caption, unless the italic face lacks a letter of it: an oblique face
+    without Arabic (DejaVu's) would paint boxes where the upright one falls back to a font
+    that has them."""
+    italic = QFont(base)
+    italic.setItalic(True)
+    metrics = QFontMetrics(italic)
+    if all(metrics.inFontUcs4(ord(c)) for c in text if not c.isspace()):
+        return italic
+    return base
+
+
 class CardDelegate(QStyledItemDelegate):
     """Paints cards of ``card_width`` pixels; images keep the story's aspect."""
 
@@ -130,7 +142,7 @@ class CardDelegate(QStyledItemDelegate):
         fm = QFontMetrics(title_font)
         shot = card.frame.shot_label.strip()
         title = f"Shot {shot}" if shot else f"Frame {card.frame.position + 1}"
-        rounds = "" if card.latest_round is None else f"round {card.latest_round}"
+        rounds = "" if card.current_round is None else f"round {card.current_round}"
         round_w = QFontMetrics(option.font).horizontalAdvance(rounds) + 4 if rounds else 0
         painter.drawText(
             QRect(rect.left() + PAD, y, inner - round_w, fm.height()),
@@ -155,11 +167,10 @@ class CardDelegate(QStyledItemDelegate):
             painter.drawText(QRect(rect.left() + PAD, y, inner, tfm.height()), 0, line)
             y += tfm.lineSpacing()
         if card.frame.caption.strip():
-            italic = QFont(text_font)
-            italic.setItalic(True)
-            painter.setFont(italic)
+            font = caption_font(text_font, card.frame.caption)
+            painter.setFont(font)
             painter.setPen(theme.MUTED)
-            caption = QFontMetrics(italic).elidedText(
+            caption = QFontMetrics(font).elidedText(
                 card.frame.caption.strip(), Qt.TextElideMode.ElideRight, inner
             )
             painter.drawText(QRect(rect.left() + PAD, y, inner, tfm.height()), 0, caption)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractItemView, QListView
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle
 
 from storyboard_app.ui.board.delegate import CardDelegate
 from storyboard_app.ui.board.model import BoardModel
@@ -37,13 +36,12 @@ class BoardView(QListView):
         self.setDropIndicatorShown(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        # setMovement(Static) turned the viewport's drops off: drops land on the viewport,
+        # and a Static view hands them to the model (dropMimeData), which reorders.
+        self.viewport().setAcceptDrops(True)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setMouseTracking(True)
-        self.set_card_width(card_width)
-        for keys, step in (("Ctrl+=", 20), ("Ctrl++", 20), ("Ctrl+-", -20)):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(lambda s=step: self.set_card_width(self.card_width + s))
+        self.set_card_width(card_width)  # Ctrl+= / Ctrl+- are the window's zoom actions
         model.modelAboutToBeReset.connect(self._remember_selection)
         model.modelReset.connect(self._restore_selection)
         self._kept: tuple[list[int], int | None] = ([], None)
@@ -59,16 +57,24 @@ class BoardView(QListView):
         self.card_width = width
         self.delegate.card_width = width
         self._fit_grid()
+        self.scheduleDelayedItemsLayout()  # the cards' size changed even if the grid did not
         self.zoomChanged.emit(width)
 
     def _fit_grid(self) -> None:
-        """As many columns as fit, with the spare width shared out between them."""
+        """As many columns as fit, with the spare width shared out between them.
+
+        The width is measured as if the vertical scroll bar were shown. Measuring the
+        viewport as it is would loop: a grid that needs the bar shows it, the narrower
+        viewport fits fewer columns, fewer rows... hide it again, thousands of times a second.
+        """
         size = self.delegate.card_size()
         cell = size.width() + 12
-        available = max(self.viewport().width() - 2, cell)
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        available = max(self.maximumViewportSize().width() - bar - 2, cell)
         columns = max(1, available // cell)
-        self.setGridSize(QSize(available // columns, size.height() + 12))
-        self.doItemsLayout()
+        grid = QSize(available // columns, size.height() + 12)
+        if grid != self.gridSize():
+            self.setGridSize(grid)  # lays the items out again (deferred)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

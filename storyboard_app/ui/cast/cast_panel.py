@@ -6,7 +6,7 @@ those frames turn stale by themselves (their source hash moves on).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QColorDialog,
@@ -23,9 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.prompts import mentions
+from storyboard_app.ui.shared.save_timer import SaveTimer
 from storyboard_app.ui.shared.session import ProjectSession
-
-SAVE_DELAY_MS = 400
 
 
 def swatch(color: str, size: int = 14) -> QIcon:
@@ -41,8 +40,7 @@ class CastPanel(QWidget):
         self.member_id: int | None = None
         self._burst = 0
         self._pending: dict[str, str] = {}
-        self._timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
-        self._timer.timeout.connect(self.flush)
+        self._save_timer = SaveTimer(self.flush, self)
 
         self.list = QListWidget()
         self.list.setMaximumHeight(130)
@@ -185,7 +183,7 @@ class CastPanel(QWidget):
         if self.member_id is None:
             return
         self._pending["description"] = self.description.toPlainText()
-        self._timer.start()
+        self._save_timer.changed()
 
     def _pick_color(self) -> None:
         if self.member_id is None:
@@ -196,7 +194,7 @@ class CastPanel(QWidget):
             self.session.edit_cast_member(self.member_id, color=color.name())
 
     def flush(self) -> None:
-        self._timer.stop()
+        self._save_timer.stop()
         pending, self._pending = self._pending, {}
         if self.member_id is not None and pending:
             merge = f"{self.member_id}:description:{self._burst}"

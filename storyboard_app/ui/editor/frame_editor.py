@@ -1,7 +1,8 @@
 """The frame editor: every field of the current card, its live prompt preview, and its pose.
 
-Typing is saved after a short pause (``SAVE_DELAY_MS``) as one undoable edit per field and
-burst of typing; leaving a field, switching frames, undoing or starting a run saves at once.
+Typing is saved after a short pause, and at least once a second while it goes on
+(``SaveTimer``), as one undoable edit per field and burst of typing; leaving a field,
+switching frames, undoing or starting a run saves at once.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from PySide6.QtWidgets import (
 from storyboard_app.project.model import Frame
 from storyboard_app.ui.editor.prompt_preview import PromptPreviewView
 from storyboard_app.ui.pose.tab import PoseTab
+from storyboard_app.ui.shared.save_timer import SaveTimer
 from storyboard_app.ui.shared.session import ProjectSession
 
-SAVE_DELAY_MS = 400
 LINE_FIELDS = ("character", "interaction", "scene", "shot_label")
 TEXT_FIELDS = ("caption", "notes")
 
@@ -43,8 +44,7 @@ class FrameEditor(QWidget):
         self.frame_id: int | None = None
         self._pending: dict[str, object] = {}
         self._burst = 0
-        self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
-        self._save_timer.timeout.connect(self.flush)
+        self._save_timer = SaveTimer(self.flush, self)
         self._preview_timer = QTimer(self, singleShot=True, interval=60)
         self._preview_timer.timeout.connect(self._update_preview)
 
@@ -207,6 +207,7 @@ class FrameEditor(QWidget):
             self.set_frame(None)
         else:
             self._show(frame)
+            self.pose_tab.refresh()
 
     def _cast_changed(self) -> None:
         self.cast_menu.clear()
@@ -234,7 +235,7 @@ class FrameEditor(QWidget):
         if self.frame_id is None:
             return
         self._pending[name] = value
-        self._save_timer.start()
+        self._save_timer.changed()
         if name in ("character", "interaction", "scene"):
             self._preview_timer.start()
 

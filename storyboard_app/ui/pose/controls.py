@@ -223,12 +223,15 @@ class PoseControls:
         return bar
 
     def _menu_button(self, text: str, menu: QMenu, bar: QToolBar) -> QToolButton:
-        button = QToolButton(self.editor)
-        button.setText(f"{text} ▾")
+        """A menu on the bar as an action (not a widget), so that when the dock is too narrow
+        it folds into the bar's » menu as a submenu instead of disappearing."""
+        action = QAction(f"{text} ▾", self.editor)
+        action.setMenu(menu)
+        bar.addAction(action)
+        button = bar.widgetForAction(action)
+        assert isinstance(button, QToolButton)
         button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0; }")
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        button.setMenu(menu)
-        bar.addWidget(button)
         return button
 
     def _action(

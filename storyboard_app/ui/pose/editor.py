@@ -103,6 +103,7 @@ class PoseEditor(QWidget):
         layout.addWidget(self.controls.frame_bar)
         self.controls.frame_bar.addWidget(self.info_label)
         self.hint_label.setContentsMargins(6, 0, 6, 4)
+        self.hint_label.setWordWrap(True)  # a long hint must not widen the dock
         layout.addWidget(self.hint_label)
 
         self.canvas.installEventFilter(self)

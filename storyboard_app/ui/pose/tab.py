@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -52,10 +53,12 @@ class PoseTab(QWidget):
         layout.addWidget(self.status)
         self.editor = PoseEditor() if PoseEditor is not None else None
         if self.editor is not None:
-            # Scrolls rather than forcing its minimum width on the whole frame dock.
+            # Scrolls up and down in a short dock; never sideways: the toolbars fold what
+            # does not fit into their » menu instead.
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             scroll.setWidget(self.editor)
             layout.addWidget(scroll, 1)
             self.editor.poseEdited.connect(self._edited)
@@ -76,6 +79,15 @@ class PoseTab(QWidget):
         self.frame_id = frame_id
         self.reload(force=True)
 
+    def refresh(self) -> None:
+        """The board changed (a neighbour's pose, the order): catch up while shown."""
+        if self.isVisible():
+            self.reload()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.reload()
+
     def reload(self, force: bool = False) -> None:
         frame = self.session.frame(self.frame_id) if self.frame_id is not None else None
         pose = frame.pose_json if frame is not None else None
@@ -84,12 +96,26 @@ class PoseTab(QWidget):
         if self.editor is None or frame is None:
             self._pose = pose
             return
-        if not force and pose == self.editor.pose_json():
-            return
         self._pose = pose
         settings = self.session.store.settings()
         cast = {m.name: m.color for m in self.session.store.cast()}
-        self.editor.set_frame(pose, settings.width, settings.height, cast, self._onion(frame.id))
+        self.editor.set_frame(
+            pose,
+            settings.width,
+            settings.height,
+            cast,
+            self._onion(frame.id),
+            neighbours=self._neighbours(frame.position),
+            keep_history=not force,  # same frame: keep undo and selection, new neighbours
+        )
+
+    def _neighbours(self, position: int) -> tuple[str | None, str | None]:
+        """The poses of the frames before and after this one (what Copy previous/next take)."""
+        ok, frames = self.session.attempt(self.session.store.frames)
+        if not ok:
+            return None, None
+        poses = {f.position: f.pose_json for f in frames}
+        return poses.get(position - 1), poses.get(position + 1)
 
     def _onion(self, frame_id: int) -> bytes | None:
         ok, image_id = self.session.attempt(lambda: self.session.store.current_image_id(frame_id))

@@ -13,7 +13,7 @@ from storyboard_app.project.run_progress import (
     RunOrder,
     RunProgress,
     RunResult,
-    format_eta,
+    progress_label,
 )
 from storyboard_app.ui.run.worker import EngineWorker, ModelChoice, Resolver
 from storyboard_app.ui.shared.images import previews_by_frame
@@ -47,6 +47,11 @@ class RunController(QObject):
         self.last_result: RunResult | None = None
         self._cancel: CancelToken | None = None
         self._store = session.store.sibling_writer()  # handed to the engine thread
+        self._shut = False  # after shutdown, late reports from the engine thread are dropped
+        self._running: RunOrder | None = None
+        self._resume_continues = False  # the cut-short run was Iterate All
+        self.resumable = False  # an interrupted, cancelled or failed pass is left to finish
+        self._check_resumable()
         self._thread = QThread()
         self._thread.setObjectName("StoryIter engine")
         self.worker = EngineWorker(self._store, resolver, cache)
@@ -81,8 +86,17 @@ class RunController(QObject):
         self.last_preview = None
         self._set_state("running")
         self.progressChanged.emit(RunProgress(0.0, None, 0, 0, "Loading models…"))
+        self._running = order
         self._order.emit(order, choice, self._cancel)
         return True
+
+    def resume_order(self) -> RunOrder:
+        """Resume: the unfinished pass, then the rest of its run when that was Iterate All."""
+        return RunOrder("resume", then_schedule=self._resume_continues)
+
+    def _check_resumable(self) -> None:
+        ok, unfinished = self.session.attempt(self.session.store.unfinished_passes)
+        self.resumable = bool(ok and unfinished)
 
     def cancel(self) -> None:
         """Stop the run within one denoising step; everything committed stays."""
@@ -91,7 +105,9 @@ class RunController(QObject):
             self._set_state("cancelling")
 
     def shutdown(self) -> None:
-        """Stop any run, end the thread, close the worker's store (idempotent)."""
+        """Stop any run, end the thread, close the worker's store (idempotent). What the
+        engine thread reported but the UI thread has not handled yet is dropped."""
+        self._shut = True
         if self._cancel is not None:
             self._cancel.cancel()
         if self._thread.isRunning():
@@ -108,6 +124,8 @@ class RunController(QObject):
             self.stateChanged.emit(state)
 
     def _on_pass_started(self, start: PassStart) -> None:
+        if self._shut:
+            return
         self.tracker.start_pass(start)
         self.frame_states = dict.fromkeys(start.frame_ids, "queued")
         self.previews.clear()
@@ -115,6 +133,8 @@ class RunController(QObject):
         self._emit_progress()
 
     def _on_progress(self, event: ProgressEvent) -> None:
+        if self._shut:
+            return
         self.tracker.update(event)
         if event.kind == EventKind.NOTICE and event.message:
             self.noticeRaised.emit(event.message)
@@ -135,13 +155,25 @@ class RunController(QObject):
         self._emit_progress(event)
 
     def _on_committed(self, frame_id: int, image_id: int) -> None:
+        if self._shut:
+            return
         self.frame_states.pop(frame_id, None)
         self.previews.pop(frame_id, None)
+        self.tracker.pass_saved += 1
         self.framesStateChanged.emit()
         self.session.image_committed(frame_id)
+        self._emit_progress()
 
     def _on_finished(self, result: RunResult) -> None:
+        if self._shut:
+            return
         self.last_result = result
+        order = self._running
+        if result.status in ("cancelled", "failed") and order is not None:
+            self._resume_continues = order.action == "all" or order.then_schedule
+        elif result.status == "complete":
+            self._resume_continues = False
+        self._check_resumable()
         self.frame_states.clear()
         self.previews.clear()
         self._cancel = None
@@ -154,17 +186,7 @@ class RunController(QObject):
         start = self.tracker.pass_start
         if start is None:
             return
-        rounds = start.rounds
-        if len(rounds) == 1:
-            what = "round 0 (text only)" if rounds[0] == 0 else f"round {rounds[0]}"
-        else:
-            what = f"rounds {rounds[0]}–{rounds[-1]}"
-        frames = len(start.frame_ids)
-        drawn = min(self.tracker.pass_done // max(start.steps_per_frame, 1), frames)
-        label = (
-            f"Pass {start.number} of {start.expected} · {what} · "
-            f"{drawn}/{frames} frames · ETA {format_eta(self.tracker.eta())}"
-        )
+        label = progress_label(start, self.tracker.pass_saved, self.tracker.eta())
         if self.state == "cancelling":
             label = "Cancelling — stopping after this step…"
         self.progressChanged.emit(

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from engine.prompts import load_styles
 from storyboard_app.project.model import new_seed
-from storyboard_app.project.run_progress import RunProgress, describe_result
+from storyboard_app.project.run_progress import RunProgress, board_summary, describe_result
 from storyboard_app.ui.board.model import BoardModel
 from storyboard_app.ui.run.controller import RunController
 from storyboard_app.ui.shared.images import fitted
@@ -184,21 +184,8 @@ class RunPanel(QWidget):
     def _summarise(self) -> None:
         if self.session.store.closed:
             return
-        cards = self.board.cards
-        drawn = [c.latest_round for c in cards if c.latest_round is not None]
-        stale = sum(c.stale for c in cards)
         rounds = self.session.store.settings().rounds
-        if not cards:
-            text = "Add frames to the board to start."
-        elif not drawn:
-            text = f"{len(cards)} frames, none drawn yet. Iterate all draws round 0 to {rounds}."
-        else:
-            text = f"{len(cards)} frames · reached round {max(drawn)} of {rounds}"
-            if len(drawn) < len(cards):
-                text += f" · {len(cards) - len(drawn)} not drawn"
-            if stale:
-                text += f" · {stale} stale"
-        self.summary.setText(text)
+        self.summary.setText(board_summary(self.board.cards, rounds))
 
     # ------------------------------------------------------------------ progress
 

@@ -114,6 +114,18 @@ class EngineWorker(QObject):
                 on_commit=self.frameCommitted.emit,
                 on_pass=self._on_pass,
             )
+            finished = bool(outcomes) and outcomes[-1].status == "complete"
+            if order.then_schedule and finished and not cancel.cancelled:
+                outcomes += runner.render(  # the rest of the Iterate All run that was cut short
+                    self._store,
+                    engine,
+                    fast=order.fast,
+                    style=order.style,
+                    cancel=cancel,
+                    on_progress=self._on_progress,
+                    on_commit=self.frameCommitted.emit,
+                    on_pass=self._on_pass,
+                )
             for outcome in outcomes:
                 end = PassEnd(
                     outcome.pass_id,

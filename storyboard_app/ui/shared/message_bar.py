@@ -11,7 +11,8 @@ COLORS = {"error": "#b42318", "warning": "#8a5a00", "info": "#245b87"}
 
 
 class MessageBar(QFrame):
-    """Shows one message at a time; info messages fade after a while, errors stay."""
+    """Shows one message at a time; info messages fade after a while, errors stay until
+    dismissed or until what they are about is over (``clear(topic)``)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -32,10 +33,13 @@ class MessageBar(QFrame):
         self._timer = QTimer(self, singleShot=True)
         self._timer.timeout.connect(self.dismiss)
         self.level = ""
+        self.topic = ""
         self.hide()
 
-    def show_message(self, text: str, level: str = "error") -> None:
+    def show_message(self, text: str, level: str = "error", topic: str = "") -> None:
+        """Show ``text``; ``topic`` names what it is about, for ``clear``."""
         self.level = level
+        self.topic = topic
         self.setProperty("level", level)
         self.style().unpolish(self)
         self.style().polish(self)
@@ -50,6 +54,11 @@ class MessageBar(QFrame):
 
     def message(self) -> str:
         return "" if self.isHidden() else self.text.text()
+
+    def clear(self, topic: str) -> None:
+        """The matter is over (an edit went through, a run ended): its message goes."""
+        if self.topic == topic:
+            self.dismiss()
 
     def dismiss(self) -> None:
         self._timer.stop()

@@ -48,6 +48,9 @@ class ProjectSession(QObject):
     def close(self) -> None:
         self.flush()
         self.undo_stack.clear()
+        # Nothing may read the store once it is closed: a commit or the end of a run still
+        # queued from the engine thread would otherwise reach the panels as a late change.
+        self.blockSignals(True)
         self.store.close()
 
     # ------------------------------------------------------------------ ids across undo

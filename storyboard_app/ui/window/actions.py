@@ -148,8 +148,9 @@ def update_enabled(
     a["undo"].setStatusTip(undo)
     a["redo"].setToolTip(redo)
     a["redo"].setStatusTip(redo)
-    for name in ("iterate_all", "iterate_stale", "resume"):
+    for name in ("iterate_all", "iterate_stale"):
         a[name].setEnabled(open_ and not busy)
+    a["resume"].setEnabled(bool(open_ and not busy and controller and controller.resumable))
     a["iterate_selected"].setEnabled(open_ and not busy and selected)
     a["cancel"].setEnabled(bool(busy and controller and controller.state == "running"))
     a["use_image"].setEnabled(open_)

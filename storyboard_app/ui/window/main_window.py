@@ -33,6 +33,7 @@ from storyboard_app.ui.run.panel import RunPanel
 from storyboard_app.ui.run.worker import ModelChoice, Resolver
 from storyboard_app.ui.shared.message_bar import MessageBar
 from storyboard_app.ui.shared.preferences import Preferences
+from storyboard_app.ui.shared.scrolling import scrolled
 from storyboard_app.ui.shared.session import ProjectSession
 from storyboard_app.ui.window.actions import (
     build_actions,
@@ -44,13 +45,22 @@ from storyboard_app.ui.window.app_actions import AppActions
 from storyboard_app.ui.window.story_actions import StoryActions, StoryPanels
 from storyboard_app.ui.window.welcome import WelcomePage
 
-APP_TITLE = "StoryIter Studio"
+# name, title, area, minimum (width, height): enough to use the panel, little enough that
+# every dock fits a 1280×720 window at once (panels scroll inside when shorter).
 DOCKS = (
-    ("run", "Iterate", Qt.DockWidgetArea.LeftDockWidgetArea),
-    ("cast", "Cast", Qt.DockWidgetArea.LeftDockWidgetArea),
-    ("editor", "Frame", Qt.DockWidgetArea.RightDockWidgetArea),
-    ("history", "History", Qt.DockWidgetArea.BottomDockWidgetArea),
+    ("run", "Iterate", Qt.DockWidgetArea.LeftDockWidgetArea, (220, 150)),
+    ("cast", "Cast", Qt.DockWidgetArea.LeftDockWidgetArea, (200, 150)),
+    ("editor", "Frame", Qt.DockWidgetArea.RightDockWidgetArea, (300, 200)),
+    ("history", "History", Qt.DockWidgetArea.BottomDockWidgetArea, (300, 140)),
 )
+
+
+PLACEHOLDERS = {
+    "run": "settings and runs",
+    "cast": "cast",
+    "editor": "frames",
+    "history": "history",
+}
 
 
 class MainWindow(QMainWindow):
@@ -73,7 +83,6 @@ class MainWindow(QMainWindow):
         self.board: BoardView | None = None
         self.story: StoryActions | None = None  # what the actions do to the open story
         self.confirm = self._confirm_dialog  # tests replace it
-        self.setWindowTitle(APP_TITLE)
         self.setObjectName("MainWindow")
         self.resize(1440, 900)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -97,8 +106,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.docks: dict[str, QDockWidget] = {}
-        for name, title, area in DOCKS:
+        for name, title, area, (width, height) in DOCKS:
             dock = QDockWidget(title, self)
+            dock.setMinimumSize(width, height)
             dock.setObjectName(f"{name}Dock")
             dock.setFeatures(
                 QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -165,20 +175,21 @@ class MainWindow(QMainWindow):
 
     def update_title(self) -> None:
         _text, preview = describe_choice(self.model_choice())
-        tag = " — Preview models" if preview else ""
-        if self.session is None or self.session.store.closed:
-            self.setWindowTitle(APP_TITLE + tag)
-            return
-        title = self.session.store.story().title
-        self.setWindowTitle(f"{title} — {self.session.path.name} — {APP_TITLE}{tag}")
+        # Qt adds " — StoryIter Studio" (the application's display name) itself.
+        parts = []
+        if self.session is not None and not self.session.store.closed:
+            parts = [self.session.store.story().title, self.session.path.name]
+        if preview:
+            parts.append("Preview models")
+        self.setWindowTitle(" — ".join(parts))
 
     # ------------------------------------------------------------------ messages
 
-    def show_error(self, text: str) -> None:
-        self.messages.show_message(text, "error")
+    def show_error(self, text: str, topic: str = "") -> None:
+        self.messages.show_message(text, "error", topic)
 
-    def show_info(self, text: str) -> None:
-        self.messages.show_message(text, "info")
+    def show_info(self, text: str, topic: str = "") -> None:
+        self.messages.show_message(text, "info", topic)
 
     def _confirm_dialog(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(self, title, text)
@@ -206,6 +217,7 @@ class MainWindow(QMainWindow):
 
     def attach(self, store) -> None:
         """Show an opened store: session, engine thread, board and panels."""
+        self.messages.dismiss()  # what was said about the story before is over
         session = ProjectSession(store, self)
         self.session = session
         self.controller = RunController(session, self.resolver, self.model_cache)
@@ -225,10 +237,10 @@ class MainWindow(QMainWindow):
         self.run_panel = RunPanel(session, self.controller, self.actions, model)
         self.history = HistoryPanel(session)
         for name, widget in (
-            ("editor", self.editor),
-            ("cast", self.cast_panel),
-            ("run", self.run_panel),
-            ("history", self.history),
+            ("editor", self.editor),  # scrolls inside its tabs
+            ("cast", scrolled(self.cast_panel)),
+            ("run", scrolled(self.run_panel)),
+            ("history", scrolled(self.history, sideways=True)),
         ):
             self.docks[name].setWidget(widget)
         self.story = StoryActions(
@@ -255,7 +267,8 @@ class MainWindow(QMainWindow):
     def wire_session(self) -> None:
         session, controller, board = self.session, self.controller, self.board
         assert session and controller and board
-        session.errorRaised.connect(self.show_error)
+        session.errorRaised.connect(lambda text: self.show_error(text, "edit"))
+        session.undo_stack.indexChanged.connect(lambda _i: self.messages.clear("edit"))
         session.storyChanged.connect(self.update_title)
         session.storyChanged.connect(self._story_changed)
         session.undo_stack.canUndoChanged.connect(self.update_enabled)
@@ -280,7 +293,9 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return True
         if self.controller is not None and self.controller.busy and not force:
-            self.show_error("A pass is running. Cancel it (Ctrl+.) before closing the story.")
+            self.show_error(
+                "A pass is running. Cancel it (Ctrl+.) before closing the story.", "run"
+            )
             return False
         self.session.flush()
         if self.controller is not None:
@@ -295,13 +310,12 @@ class MainWindow(QMainWindow):
             self.board.deleteLater()
         for name, dock in self.docks.items():
             old = dock.widget()
-            placeholder = QLabel("Open a story to see its " + dock.windowTitle().lower() + ".")
+            placeholder = QLabel(f"Open a story to see its {PLACEHOLDERS[name]}.")
             placeholder.setObjectName("Hint")
             placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
             dock.setWidget(placeholder)
             if old is not None:
                 old.deleteLater()
-            del name
         if self.session is not None:
             self.session.deleteLater()
         self.session = self.controller = self.board = self.story = None
@@ -360,6 +374,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.prefs.save_window_state(self.saveGeometry(), self.saveState())
+        self.hide()  # gone at once; a pass still stops within one step before the app ends
         self.close_project(force=True)
         self.prefs.sync()
         super().closeEvent(event)

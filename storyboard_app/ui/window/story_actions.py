@@ -142,19 +142,25 @@ class StoryActions:
                 )
                 return False
         self.messages.dismiss()
-        return self.panels.controller.start(RunOrder(action, frame_ids), self.model_choice())
+        controller = self.panels.controller
+        order = controller.resume_order() if action == "resume" else RunOrder(action, frame_ids)
+        return controller.start(order, self.model_choice())
 
     def run_finished(self, result: RunResult) -> str | None:
         """Report how a run ended; returns a line for the status bar, if any."""
+        say = self.messages.show_message
         if result.status == "failed":
-            self.messages.show_message(
-                f"The run stopped: {result.message} Everything drawn before it is saved.", "error"
+            say(
+                f"The run stopped: {result.message} Everything drawn before it is saved.",
+                "error",
+                "run",
             )
         elif result.status == "nothing":
-            self.messages.show_message(result.message or "Nothing to draw.", "info")
+            say(result.message or "Nothing to draw.", "info", "run")
         elif result.status == "cancelled":
-            self.messages.show_message(describe_result(result), "info")
+            say(describe_result(result), "info", "run")
         else:
+            self.messages.clear("run")  # "a pass is running…" is over
             return describe_result(result)
         return None
 

@@ -34,6 +34,7 @@ class WelcomePage(QWidget):
         )
         intro.setWordWrap(True)
         intro.setObjectName("Hint")
+        self.intro = intro
         self.demo_button = QPushButton("Open the demo story — The Lantern Keeper")
         self.demo_button.setObjectName("Primary")
         self.new_button = QPushButton("New story…")
@@ -51,6 +52,7 @@ class WelcomePage(QWidget):
         self.note.setWordWrap(True)
 
         inner = QVBoxLayout(card)
+        self._text_width = card.width() - 2 * 28
         inner.setContentsMargins(28, 24, 28, 24)
         inner.setSpacing(10)
         inner.addWidget(title)
@@ -67,6 +69,13 @@ class WelcomePage(QWidget):
         outer.addStretch(1)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
+
+    def showEvent(self, event) -> None:
+        # A wrapped label's height depends on its width, which a stacked page does not ask
+        # for: without a minimum the intro is squeezed to a few clipped lines.
+        for label in (self.intro, self.note):
+            label.setMinimumHeight(label.heightForWidth(self._text_width))
+        super().showEvent(event)
 
     def set_recent(self, paths: list[Path]) -> None:
         self.recent.clear()
