@@ -1,4 +1,4 @@
-"""``storyboard export``: PDF, PNG sheet, GIF, poses and ZIP from a project.
+"""``storyboard export``: PDF, PNG sheet, GIF, poses, ZIP, MP4, timeline and CSV from a project.
 
 Every file goes through the safe writer (``project.safe_write``): a target that is a project,
 or whose suffix contradicts its format, is refused; a failed or cancelled export leaves the
@@ -11,14 +11,21 @@ import argparse
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from storyboard_app.cli.export_editorial import add_editorial_flags, export_editorial
 from storyboard_app.cli.export_options import add_layout_flags, options_from, with_panel_fits
 from storyboard_app.project.errors import ProjectError
+
+if TYPE_CHECKING:
+    from storyboard_app.export.board import ExportBoard
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's subcommands to the ``storyboard`` parser."""
-    e = sub.add_parser("export", help="PDF (comic / film), PNG sheet, GIF, poses, ZIP")
+    e = sub.add_parser(
+        "export", help="PDF (comic / film), PNG sheet, GIF, poses, ZIP, MP4, timeline, CSV"
+    )
     e.add_argument("path", type=Path)
     e.add_argument("--pdf", type=Path)
     e.add_argument("--images", default="chosen", help="chosen | latest | round:N")
@@ -27,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--gif", type=Path, help="animatic GIF")
     e.add_argument("--poses", type=Path, help="folder for OpenPose JSON")
     e.add_argument("--zip", type=Path, help="ZIP of PNGs named by shot")
+    add_editorial_flags(e)
     e.set_defaults(run=cmd_export)
 
 
@@ -79,29 +87,22 @@ def _export(args: argparse.Namespace) -> int:
         ensure_gui_app,
         export_animatic_gif,
         export_contact_sheet_png,
-        export_pdf,
         export_png_zip,
         export_poses,
-        layout_board,
-        layout_warnings,
     )
     from storyboard_app.export.from_project import board_from_project
     from storyboard_app.project.store import ProjectStore
 
-    if not any((args.pdf, args.png, args.gif, args.poses, args.zip)):
-        raise ProjectError("Say what to export: --pdf, --png, --gif, --poses or --zip.")
+    outputs = (args.pdf, args.png, args.gif, args.poses, args.zip, args.video, args.timeline)
+    if not any((*outputs, args.csv)):
+        raise ProjectError(
+            "Say what to export: --pdf, --png, --gif, --poses, --zip, --video, --timeline or --csv."
+        )
     ensure_gui_app()
     with ProjectStore.open_reader(args.path) as store:
-        board = board_from_project(store, args.images)
-    options = options_from(args)
-    board = with_panel_fits(board, args)
+        board = with_panel_fits(board_from_project(store, args.images), args)
     if args.pdf:
-        pages = layout_board(board, options)
-        for warning in layout_warnings(board, pages):
-            print(f"warning: {warning}", file=sys.stderr)
-        print(f"Exporting {args.pdf}: {len(pages)} pages...", file=sys.stderr, flush=True)
-        report = export_pdf(board, options, args.pdf, pages=pages)
-        print(f"Wrote {report.path} ({report.pages} pages).", flush=True)
+        _export_pdf(board, args)
     for out, write in (
         (args.png, export_contact_sheet_png),
         (args.gif, export_animatic_gif),
@@ -111,4 +112,17 @@ def _export(args: argparse.Namespace) -> int:
         if out:
             write(board, out, shot_numbering=args.shot_numbering)
             print(f"Wrote {out}.", flush=True)
+    export_editorial(board, args)
     return 0
+
+
+def _export_pdf(board: ExportBoard, args: argparse.Namespace) -> None:
+    from storyboard_app.export import export_pdf, layout_board, layout_warnings
+
+    options = options_from(args)
+    pages = layout_board(board, options)
+    for warning in layout_warnings(board, pages):
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"Exporting {args.pdf}: {len(pages)} pages...", file=sys.stderr, flush=True)
+    report = export_pdf(board, options, args.pdf, pages=pages)
+    print(f"Wrote {report.path} ({report.pages} pages).", flush=True)

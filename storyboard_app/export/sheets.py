@@ -14,11 +14,11 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
 from PySide6.QtCore import QBuffer, QIODevice, QRectF
 from PySide6.QtGui import QImage, QPainter
 
 from storyboard_app.export import checks
+from storyboard_app.export.animatic import FramePainter, FrameText, animatic_size, to_pil
 from storyboard_app.export.board import (
     ExportBoard,
     ExportError,
@@ -44,7 +44,7 @@ from storyboard_app.export.naming import (
     unique_file_names,
 )
 from storyboard_app.export.painter import PAPER, paint_page
-from storyboard_app.export.qt import FONT_DIR, ensure_gui_app
+from storyboard_app.export.qt import ensure_gui_app
 from storyboard_app.export.timing import duration_text
 from storyboard_app.export.typeset import Fitted, Typesetter, paragraphs
 from storyboard_app.project.safe_write import (
@@ -197,25 +197,20 @@ def export_animatic_gif(
     """An animated GIF showing each frame for its duration (looping).
 
     ``size`` is (width, height) in pixels; by default 640 wide at the board's typical
-    image shape. Images are fitted whole on black; captions are shown as subtitles.
-    GIF timing has 10 ms steps, and identical consecutive frames are merged (their
-    durations add up).
+    image shape. Frames are painted like the MP4's (``animatic.FramePainter``): images
+    fitted whole on black, the shot label, captions as subtitles, in the export font with
+    an installed font for characters it lacks (CJK). GIF timing has 10 ms steps, and
+    identical consecutive frames are merged (their durations add up).
     """
-    if not board.panels:
-        raise ExportError("The board has no frames to export.")
-    _, typical = panel_aspects(board)
-    width, height = size or (640, round(640 / typical))
-    if not (16 <= width <= 4096 and 16 <= height <= 4096):
-        raise ExportError(
-            f"An animatic must be 16 to 4096 pixels on each side (got {width}×{height})."
-        )
+    check_target(out, "the animatic", suffixes=(".gif",))
+    width, height = animatic_size(board, size, even=False)
     labels = shot_labels(board.panels, shot_numbering)
+    painter = FramePainter((width, height))
     frames = [
-        _animatic_frame(panel, label, (width, height), captions)
+        to_pil(painter.paint(panel, FrameText(label, panel.caption if captions else "")))
         for panel, label in zip(board.panels, labels)
     ]
     durations = [max(20, round(panel.duration * 100) * 10) for panel in board.panels]
-    check_target(out, "the animatic", suffixes=(".gif",))
     buffer = io.BytesIO()
     frames[0].save(
         buffer,
@@ -228,69 +223,6 @@ def export_animatic_gif(
     )
     verify = checks.image_file("GIF", (width, height), len(frames), sum(durations))
     return write_bytes(out, buffer.getvalue(), "the animatic", suffixes=(".gif",), verify=verify)
-
-
-def _animatic_frame(
-    panel: ExportPanel, label: str, size: tuple[int, int], captions: bool
-) -> Image.Image:
-    width, height = size
-    canvas = Image.new("RGB", size, (0, 0, 0))
-    draw = ImageDraw.Draw(canvas)
-    small = ImageFont.truetype(str(FONT_DIR / "DejaVuSans-Bold.ttf"), max(10, height // 28))
-    if panel.image_png is None:
-        draw.rectangle((0, 0, width, height), fill=(48, 48, 48))
-        draw.text(
-            (width / 2, height / 2), "No image", fill=(170, 170, 170), font=small, anchor="mm"
-        )
-    else:
-        image = ImageOps.contain(
-            decode_pil(panel.image_png, describe_frame(panel, label)),
-            size,
-            Image.Resampling.LANCZOS,
-        )
-        canvas.paste(image, ((width - image.width) // 2, (height - image.height) // 2))
-    draw.text(
-        (8, 6), label, fill=(255, 255, 255), font=small, stroke_width=2, stroke_fill=(0, 0, 0)
-    )
-    if captions and panel.caption.strip():
-        _subtitle(canvas, panel.caption)
-    return canvas
-
-
-def _subtitle(canvas: Image.Image, text: str) -> None:
-    width, height = canvas.size
-    size = max(10, height // 20)
-    while True:
-        font = ImageFont.truetype(str(FONT_DIR / "DejaVuSans.ttf"), size)
-        lines = _wrap(text, font, width * 0.9)
-        if len(lines) <= 3 or size <= 10:
-            break
-        size -= 1
-    if len(lines) > 3:  # an animatic shows a subtitle's start; the PDF carries the full text
-        lines = [*lines[:2], lines[2].rstrip() + " …"]
-    line_h = round(size * 1.25)
-    top = height - line_h * len(lines) - size // 2
-    band = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
-    ImageDraw.Draw(band).rectangle((0, top - size // 3, width, height), fill=(0, 0, 0, 150))
-    canvas.paste(Image.alpha_composite(canvas.convert("RGBA"), band).convert("RGB"))
-    draw = ImageDraw.Draw(canvas)
-    for i, line in enumerate(lines):
-        draw.text((width / 2, top + i * line_h), line, fill=(255, 255, 255), font=font, anchor="ma")
-
-
-def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
-    lines: list[str] = []
-    for words in (line.split() for line in text.splitlines() if line.strip()):
-        current = ""
-        for word in words:
-            trial = f"{current} {word}".strip()
-            if current and font.getlength(trial) > width:
-                lines.append(current)
-                current = word
-            else:
-                current = trial
-        lines.append(current)
-    return lines
 
 
 # ---------------------------------------------------------------------------- files by shot
