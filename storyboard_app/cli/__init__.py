@@ -37,3 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     except (ProjectError, EngineError, ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before a command set up its own cancelling
+        print("Cancelled.", file=sys.stderr)
+        return 130

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from storyboard_app.cli.export_editorial import add_editorial_flags, export_editorial
 from storyboard_app.cli.export_options import add_layout_flags, options_from, with_panel_fits
+from storyboard_app.project.cancel import WriteCancelled, request_cancel, reset_cancel
 from storyboard_app.project.errors import ProjectError
 
 if TYPE_CHECKING:
@@ -38,48 +39,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(run=cmd_export)
 
 
-class ExportCancelled(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM during an export; ``signum`` says which."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
 CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _cancel(signum: int, _frame: object) -> None:
-    # Later signals are ignored, so the clean-up that the exception starts is never cut short.
-    _ignore_signals()
-    raise ExportCancelled(signum)
-
-
-def _ignore_signals() -> None:
-    for number in CANCEL_SIGNALS:
-        signal.signal(number, signal.SIG_IGN)
-
-
 def cmd_export(args: argparse.Namespace) -> int:
-    """Run the export; SIGINT and SIGTERM raise :class:`ExportCancelled` until it is over.
+    """Run the export; SIGINT and SIGTERM cancel it at the next safe point.
 
-    The exception unwinds through the safe writer, which removes its temp file. Once the
-    export is over (done, failed or cancelled) the process only exits, so later signals are
-    ignored rather than restored: a default handler would interrupt the exit with a traceback.
+    The handler only records the request (``project.cancel``): raising from a signal handler
+    into the middle of a Qt or FFmpeg call can corrupt the binding. The writers stop between
+    pages, frames and files, and the safe writer before it replaces anything, removing its
+    temp file. Once the export is over the process only exits, so signals stay handled.
     """
+    reset_cancel()
     for number in CANCEL_SIGNALS:
-        signal.signal(number, _cancel)
+        signal.signal(number, lambda signum, _frame: request_cancel(signum))
     try:
         return _export(args)
-    except ExportCancelled as stop:
+    except WriteCancelled as stop:
         print(
             f"Export cancelled ({stop}); files not finished were not written and existing "
             "files are unchanged.",
             file=sys.stderr,
         )
         return 128 + stop.signum
-    finally:
-        _ignore_signals()
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from storyboard_app.export.images import decode_qimage
 from storyboard_app.export.layout import Rect, describe_frame, panel_aspects
 from storyboard_app.export.qt import ensure_gui_app, export_font
 from storyboard_app.export.typeset import Typesetter, paragraphs
+from storyboard_app.project.cancel import check_cancel
 
 SUBTITLE_LINES = 3
 BACKGROUND = QColor("#000000")
@@ -77,6 +78,7 @@ class FramePainter:
 
     def paint(self, panel: ExportPanel, text: FrameText) -> QImage:
         """One frame: the image fitted whole on black, then the label, burn-ins, subtitle."""
+        check_cancel()
         width, height = self.size
         image = QImage(width, height, QImage.Format.Format_RGB32)
         image.fill(BACKGROUND)

@@ -15,6 +15,7 @@ from storyboard_app.export.painter import paint_page
 from storyboard_app.export.print_boxes import with_print_boxes
 from storyboard_app.export.qt import ensure_gui_app
 from storyboard_app.export.report import ExportReport, make_report
+from storyboard_app.project.cancel import check_cancel
 from storyboard_app.project.safe_write import check_target, write_bytes
 
 PDF_SUFFIXES = (".pdf",)
@@ -69,6 +70,7 @@ def pdf_bytes(board: ExportBoard, options: ExportOptions, pages: Sequence[PageLa
         raise ExportError("Could not start writing the PDF.")
     try:
         for page in pages:
+            check_cancel()
             if page.page_number > 1 and not writer.newPage():
                 raise ExportError(f"Could not start page {page.page_number} of the PDF.")
             target = QRectF(0, 0, page.width * options.dpi / 72, page.height * options.dpi / 72)

@@ -47,6 +47,7 @@ from storyboard_app.export.painter import PAPER, paint_page
 from storyboard_app.export.qt import ensure_gui_app
 from storyboard_app.export.timing import duration_text
 from storyboard_app.export.typeset import Fitted, Typesetter, paragraphs
+from storyboard_app.project.cancel import check_cancel
 from storyboard_app.project.safe_write import (
     check_target,
     json_document,
@@ -275,6 +276,7 @@ def export_png_zip(
         zipfile.ZipFile(temp, "w") as archive,
     ):
         for panel, label, name in named:
+            check_cancel()
             assert panel.image_png is not None
             frame = describe_frame(panel, label)
             data = panel.image_png

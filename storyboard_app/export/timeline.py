@@ -24,6 +24,7 @@ from storyboard_app.export.images import decode_pil, image_size, is_png
 from storyboard_app.export.layout import describe_frame
 from storyboard_app.export.naming import shot_labels
 from storyboard_app.export.timing import DEFAULT_FPS, frame_counts
+from storyboard_app.project.cancel import check_cancel
 from storyboard_app.project.safe_write import (
     FileWriteError,
     OutputCheckError,
@@ -128,6 +129,7 @@ def _write_stills(board: ExportBoard, folder: Path) -> list[Path]:
     placeholder = None
     written = []
     for panel in board.panels:
+        check_cancel()
         name = describe_frame(panel)
         if panel.image_png is None:
             if placeholder is None:

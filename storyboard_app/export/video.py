@@ -19,6 +19,7 @@ from storyboard_app.export.animatic import BurnIn, FramePainter, FrameText, anim
 from storyboard_app.export.board import ExportBoard, ExportError, ShotNumbering
 from storyboard_app.export.naming import shot_labels
 from storyboard_app.export.timing import DEFAULT_FPS, frame_counts, timecode
+from storyboard_app.project.cancel import check_cancel
 from storyboard_app.project.safe_write import OutputCheckError, Verify, check_target, safe_output
 
 VIDEO_SUFFIXES = (".mp4",)
@@ -97,6 +98,7 @@ def _encode(
         for panel, label, count in zip(board.panels, labels, counts):
             scene = panel.scene_heading.strip() or scene
             for k in range(count):
+                check_cancel()
                 text = FrameText(
                     label=label if burn_in.shot else "",
                     caption=panel.caption if captions else "",

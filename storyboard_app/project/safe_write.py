@@ -13,9 +13,9 @@ Exports, pose files, the model settings and copies of a project all go through
    video probed, a ZIP tested); the data is fsynced;
 4. the temp file replaces the target in one rename, and the folder is fsynced.
 
-Any failure (disk full, I/O error, permission, a check that fails, Ctrl-C) removes the temp
-file and leaves the previous file byte for byte as it was; errors are :class:`FileWriteError`
-naming the file and the cause.
+Any failure (disk full, I/O error, permission, a check that fails, a cancel requested through
+``project.cancel``) removes the temp file and leaves the previous file byte for byte as it
+was; errors are :class:`FileWriteError` naming the file and the cause.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from storyboard_app.project.cancel import check_cancel
 from storyboard_app.project.database import is_project_file
 from storyboard_app.project.errors import ProjectError
 
@@ -134,11 +135,13 @@ def safe_output(
     temp = _new_temp(path, what)
     try:
         yield temp
+        check_cancel()
         if not temp.exists():
             raise OutputCheckError("no file was written")
         if verify is not None:
             verify(temp)
         fsync_file(temp)
+        check_cancel()  # the last moment a cancel may still keep the previous file
         mode = path.stat().st_mode & 0o777 if existed else 0o644
         os.chmod(temp, mode)
         os.replace(temp, path)

@@ -94,8 +94,8 @@ def test_sigterm_and_ctrl_c_mid_export_cancel_cleanly(tmp_path):
         written, err = proc.communicate(timeout=60)
         assert "Traceback" not in err, err
         assert leftovers(tmp_path) == []
-        if "Wrote" in written:  # it finished first: a complete new PDF
-            assert proc.returncode in (0, 128 + signum) and pdf_page_count(out) == 8
+        if "Wrote" in written:  # it finished first (the signal may end its exit): a whole PDF
+            assert proc.returncode in (0, 128 + signum, -signum) and pdf_page_count(out) == 8
             previous = digest(out)
             continue
         assert proc.returncode == 128 + signum, err
