@@ -43,7 +43,7 @@ def test_views_of_a_drawn_story(make_window, qtbot, tmp_path):
     qtbot.addWidget(export)
     assert export.preview.pixmap() is not None and not export.preview.pixmap().isNull()
     assert "page" in export.status.text()
-    export.layout_box.setCurrentIndex(1)  # film sheets
+    export.form.layout_box.setCurrentIndex(1)  # film sheets
     assert not export.preview.pixmap().isNull()
 
 
