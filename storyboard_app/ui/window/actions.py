@@ -32,6 +32,14 @@ ACTIONS: dict[str, tuple[str, tuple[str | QKeySequence.StandardKey, ...], str]] 
     "move_left": ("Move &Earlier", ("Ctrl+Shift+Left",), "Move the selected cards one earlier"),
     "move_right": ("Move &Later", ("Ctrl+Shift+Right",), "Move the selected cards one later"),
     "select_all": ("Select &All Frames", (Std.SelectAll,), "Select every card"),
+    "find": ("&Find Cards", ("Ctrl+F",), "Search the cards' text, filter them by state"),
+    "next_frame": ("&Next Frame", ("Ctrl+PgDown",), "Show the next card, in the board or editor"),
+    "previous_frame": ("&Previous Frame", ("Ctrl+PgUp",), "Show the card before"),
+    "back_to_board": ("Back to the &Board", ("Esc",), "Keyboard focus back on the board"),
+    "pose_tab": ("Edit &Pose", ("Ctrl+P",), "The current frame's pose, in the Frame panel"),
+    "history_focus": ("Go to &History", ("Ctrl+H",), "Arrow keys pick a round; Ctrl+U uses it"),
+    "story_settings": ("Story &Settings…", ("Ctrl+Alt+S",), "Image size, steps, style, seed"),
+    "shortcuts": ("&Keyboard Shortcuts", ("F1",), "Every key of the app"),
     "lock": ("&Lock / Unlock", ("Ctrl+L",), "Locked frames keep their image"),
     "edit_card": ("Edit &Card", ("F2",), "Type in the frame editor"),
     "zoom_in": ("Larger Cards", ("Ctrl+=", "Ctrl++"), "Make the cards larger"),
@@ -56,7 +64,7 @@ def build_actions(window: QWidget, slots: dict[str, Callable[[], object]]) -> di
     for name, (text, keys, tip) in ACTIONS.items():
         action = QAction(text, window)
         action.setObjectName(name)
-        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcuts(_key_sequences(keys))
         shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         action.setStatusTip(tip)
         action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
@@ -66,6 +74,18 @@ def build_actions(window: QWidget, slots: dict[str, Callable[[], object]]) -> di
             window.addAction(action)
         actions[name] = action
     return actions
+
+
+def _key_sequences(keys: tuple[str | QKeySequence.StandardKey, ...]) -> list[QKeySequence]:
+    """Every binding of each key: a standard key has several (Redo is Ctrl+Y and also
+    Ctrl+Shift+Z on Linux), and QKeySequence(standard_key) would keep only the first."""
+    sequences: list[QKeySequence] = []
+    for key in keys:
+        if isinstance(key, QKeySequence.StandardKey):
+            sequences.extend(QKeySequence.keyBindings(key))
+        else:
+            sequences.append(QKeySequence(key))
+    return sequences
 
 
 def build_menus(
@@ -87,10 +107,13 @@ def build_menus(
 
     edit = bar.addMenu("&Edit")
     for name in ("undo", "redo", None, "add_frame", "insert_frame", "duplicate", "delete", None,
-                 "move_left", "move_right", "lock", "edit_card", None, "select_all"):  # fmt: skip
+                 "move_left", "move_right", "lock", "edit_card", "pose_tab", None, "select_all",
+                 "find", None, "story_settings"):  # fmt: skip
         edit.addSeparator() if name is None else edit.addAction(actions[name])
 
     view = bar.addMenu("&View")
+    for name in ("next_frame", "previous_frame", "back_to_board", "history_focus", None):
+        view.addSeparator() if name is None else view.addAction(actions[name])
     view.addAction(actions["zoom_in"])
     view.addAction(actions["zoom_out"])
     view.addSeparator()
@@ -107,6 +130,7 @@ def build_menus(
     models = bar.addMenu("&Models")
     models.addAction(actions["models"])
     help_menu = bar.addMenu("&Help")
+    help_menu.addAction(actions["shortcuts"])
     help_menu.addAction(actions["about"])
     return recent
 
@@ -135,7 +159,9 @@ def update_enabled(
     stack = session.undo_stack if session else None
     a = actions
     for name in ("save_as", "export", "close_project", "add_frame", "insert_frame",
-                 "select_all", "zoom_in", "zoom_out", "flipbook", "edit_card"):  # fmt: skip
+                 "select_all", "zoom_in", "zoom_out", "flipbook", "edit_card", "find",
+                 "next_frame", "previous_frame", "back_to_board", "pose_tab", "history_focus",
+                 "story_settings"):  # fmt: skip
         a[name].setEnabled(open_)
     for name in ("duplicate", "delete", "move_left", "move_right", "lock"):
         a[name].setEnabled(open_ and selected)

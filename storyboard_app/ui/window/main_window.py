@@ -23,6 +23,7 @@ from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.model_config import ModelConfig, load_model_config
 from storyboard_app.project.run_progress import RunResult
 from storyboard_app.ui.board.model import BoardModel
+from storyboard_app.ui.board.search_bar import BoardSearchBar
 from storyboard_app.ui.board.view import BoardView
 from storyboard_app.ui.cast.cast_panel import CastPanel
 from storyboard_app.ui.dialogs.models_dialog import describe_choice
@@ -42,6 +43,7 @@ from storyboard_app.ui.window.actions import (
     update_enabled,
 )
 from storyboard_app.ui.window.app_actions import AppActions
+from storyboard_app.ui.window.shortcuts_dialog import show_shortcuts
 from storyboard_app.ui.window.story_actions import StoryActions, StoryPanels
 from storyboard_app.ui.window.welcome import WelcomePage
 
@@ -82,6 +84,7 @@ class MainWindow(QMainWindow):
         self.controller: RunController | None = None
         self.board: BoardView | None = None
         self.story: StoryActions | None = None  # what the actions do to the open story
+        self.search_bar: BoardSearchBar | None = None
         self.confirm = self._confirm_dialog  # tests replace it
         self.setObjectName("MainWindow")
         self.resize(1440, 900)
@@ -231,6 +234,8 @@ class MainWindow(QMainWindow):
             action = self.actions[name]
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.board.addAction(action)
+        self.search_bar = BoardSearchBar(self.board)
+        self.board_layout.addWidget(self.search_bar)
         self.board_layout.addWidget(self.board)
         self.editor = FrameEditor(session)
         self.cast_panel = CastPanel(session)
@@ -245,13 +250,16 @@ class MainWindow(QMainWindow):
             self.docks[name].setWidget(widget)
         self.story = StoryActions(
             StoryPanels(session, self.controller, self.board, self.editor, self.history,
-                        self.docks["editor"]),
+                        self.docks["editor"], self.docks["history"]),
             self.messages,
             lambda title, text: self.confirm(title, text),
             self.model_choice,
             self,
         )  # fmt: skip
         self.wire_session()
+        # Tab from the search field to the board, and from the board into the card's fields.
+        QWidget.setTabOrder(self.search_bar.field, self.board)
+        QWidget.setTabOrder(self.board, self.editor.fields["character"])
         # The engine's libraries load in the background while the writer reads the board.
         QTimer.singleShot(1500, self.controller, self.controller.warm_up)
         self.stack.setCurrentWidget(self.board_page)
@@ -306,8 +314,9 @@ class MainWindow(QMainWindow):
 
     def _detach(self) -> None:
         if self.board is not None:
-            self.board.setParent(None)
-            self.board.deleteLater()
+            for widget in (self.search_bar, self.board):
+                widget.setParent(None)
+                widget.deleteLater()
         for name, dock in self.docks.items():
             old = dock.widget()
             placeholder = QLabel(f"Open a story to see its {PLACEHOLDERS[name]}.")
@@ -318,7 +327,7 @@ class MainWindow(QMainWindow):
                 old.deleteLater()
         if self.session is not None:
             self.session.deleteLater()
-        self.session = self.controller = self.board = self.story = None
+        self.session = self.controller = self.board = self.story = self.search_bar = None
         self.stack.setCurrentWidget(self.welcome)
         self.welcome.set_recent(self.prefs.recent_projects())
         self.update_title()
@@ -402,6 +411,14 @@ class MainWindow(QMainWindow):
             "move_left": on_story(lambda s: s.move_selected(-1)),
             "move_right": on_story(lambda s: s.move_selected(+1)),
             "select_all": lambda: self.board and self.board.selectAll(),
+            "find": lambda: self.search_bar and self.search_bar.focus(),
+            "next_frame": on_story(lambda s: s.step_frame(+1)),
+            "previous_frame": on_story(lambda s: s.step_frame(-1)),
+            "back_to_board": on_story(StoryActions.back_to_board),
+            "pose_tab": on_story(StoryActions.pose_tab),
+            "history_focus": on_story(StoryActions.history_focus),
+            "story_settings": on_story(StoryActions.story_settings),
+            "shortcuts": lambda: show_shortcuts(self.actions, self),
             "lock": on_story(StoryActions.toggle_lock),
             "edit_card": on_story(StoryActions.edit_card),
             "zoom_in": on_story(lambda s: s.zoom(+20)),

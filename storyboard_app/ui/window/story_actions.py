@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 from storyboard_app.project.run_progress import RunOrder, RunResult, describe_result
@@ -29,6 +29,7 @@ class StoryPanels:
     editor: FrameEditor
     history: HistoryPanel
     editor_dock: QDockWidget
+    history_dock: QDockWidget
 
 
 class StoryActions:
@@ -124,6 +125,53 @@ class StoryActions:
         self.panels.editor_dock.show()
         self.panels.editor_dock.raise_()
         self.panels.editor.focus_first_field()
+
+    # ------------------------------------------------------------------ keyboard loop
+
+    def step_frame(self, step: int) -> None:
+        """Show the next (+1) or previous (-1) card the board shows; focus stays put, so
+        the editor's field being typed in carries on with that card."""
+        model = self.board.board_model
+        current = self.board.current_frame_id()
+        row = model.row_of(current) if current is not None else None
+        rows = [r for r in range(model.rowCount()) if not self.board.isRowHidden(r)]
+        if not rows:
+            return
+        if row is None:
+            target = rows[0]
+        else:
+            later = [r for r in rows if (r - row) * step > 0]
+            target = (min(later) if step > 0 else max(later)) if later else row
+        self.select_row(target)
+
+    def back_to_board(self) -> None:
+        self.panels.editor.flush()
+        self.board.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def pose_tab(self) -> None:
+        editor = self.panels.editor
+        self.panels.editor_dock.show()
+        self.panels.editor_dock.raise_()
+        editor.tabs.setCurrentWidget(editor.pose_tab)
+        canvas = editor.pose_tab.editor.canvas if editor.pose_tab.editor else editor.pose_tab
+        canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def history_focus(self) -> None:
+        history = self.panels.history
+        self.panels.history_dock.show()
+        self.panels.history_dock.raise_()
+        shown = history.selected_image_ids()
+        if not shown and history.frame_id is not None:
+            shown = [self.session.store.current_image_id(history.frame_id)]
+        if shown and shown[-1] is not None:
+            history.select_image(shown[-1])  # arrow keys go on from the image shown
+        history.strip.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def story_settings(self) -> None:
+        from storyboard_app.ui.dialogs.story_settings_dialog import open_story_settings
+
+        self.session.flush()
+        open_story_settings(self.session, self.parent)
 
     def zoom(self, step: int) -> None:
         self.board.set_card_width(self.board.card_width + step)
