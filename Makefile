@@ -3,7 +3,8 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test check lint format screenshots bench clean
+.PHONY: setup demo test check lint format screenshots bench clean icons install-desktop \
+	uninstall-desktop
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -42,6 +43,18 @@ screenshots: setup
 
 bench: setup
 	$(BIN)/python bench/engine_scaling.py
+
+# Desktop integration for this user (menu entry, file type, icons, thumbnails), running the
+# programs of this checkout's .venv; again to refresh it. See docs/INSTALL.md.
+install-desktop: setup
+	packaging/linux/install-desktop.sh --bindir "$(abspath $(BIN))"
+
+uninstall-desktop:
+	packaging/linux/install-desktop.sh --uninstall
+
+# The icon's PNG sizes from its SVG (kept in the repository).
+icons: setup
+	$(BIN)/python packaging/icons/render_pngs.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
