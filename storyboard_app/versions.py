@@ -16,6 +16,10 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storyboard_app.project.model_config import ModelConfig
 
 APP_DISTRIBUTION = "storyiter-studio"
 # (label, distribution) of the libraries a bug report needs, in the order a reader wants them.
@@ -106,8 +110,11 @@ def version_report(
     return VersionReport(tuple(lines))
 
 
-def active_model_fingerprints() -> dict[str, str]:
-    """Fingerprints of the models the app runs now: the configured ones, or the preview models.
+def active_model_fingerprints(
+    config: ModelConfig | None = None, *, preview: bool = False
+) -> dict[str, str]:
+    """Fingerprints of the models the app draws with: ``config``'s (by default the saved
+    configuration), or the preview models when ``preview`` or nothing is configured.
 
     The same fingerprints the engine writes into every image's record, so a report can be
     matched to the images it is about. Reads the model files' heads and tails (not the
@@ -124,16 +131,18 @@ def active_model_fingerprints() -> dict[str, str]:
     )
 
     try:
-        config = load_model_config()
-        if config.configured:
+        config = load_model_config() if config is None else config
+        preview = preview or not config.configured
+        if not preview:
             paths, _ = resolve_models(config)  # configured models are never built or loaded
         else:
             root = preview_models_dir(config.preview_profile)
             if preview_profile(root) != config.preview_profile:
-                return {"preview models": f"{config.preview_profile}, not built yet"}
+                profile = config.preview_profile
+                return {"fingerprints": f"none yet: the {profile} preview models are not built"}
             paths = ModelPaths.from_models_dir(root)
     except ProjectError as exc:
-        return {"model settings": str(exc)}
+        return {"fingerprints": f"unknown: {exc}"}
     found: dict[str, str] = {}
     for role in ("base", "image_encoder", "ip_adapter", "controlnet", "lcm"):
         path = getattr(paths, role)
@@ -143,7 +152,7 @@ def active_model_fingerprints() -> dict[str, str]:
             found[role] = fingerprint(path) if path.exists() else f"missing: {path}"
         except OSError as exc:
             found[role] = f"unreadable: {path} ({exc.strerror or exc})"
-    if not config.configured:
+    if preview:
         found = {f"{role} (preview)": value for role, value in found.items()}
     return found
 

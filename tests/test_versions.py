@@ -78,7 +78,9 @@ def test_active_model_fingerprints_are_the_engines(preview_models, tmp_path, mon
 
     monkeypatch.setenv("STORYITER_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("STORYITER_CACHE_DIR", str(tmp_path / "cache"))
-    assert active_model_fingerprints() == {"preview models": "micro, not built yet"}
+    assert active_model_fingerprints() == {
+        "fingerprints": "none yet: the micro preview models are not built"
+    }
 
     shutil.copytree(preview_models.base.parent, tmp_path / "cache" / "preview-models" / "micro")
     preview = active_model_fingerprints()

@@ -25,6 +25,9 @@ from storyboard_app.ui.shared.preferences import (
 )
 from storyboard_app.ui.shared.theme import apply_theme
 from storyboard_app.ui.window.main_window import MainWindow
+from storyboard_app.versions import add_version_option
+
+APP_ID = "org.storyiter.Studio"  # the desktop entry, AppStream id and icon (packaging/linux)
 
 
 def application(argv: list[str] | None = None) -> QApplication:
@@ -35,8 +38,8 @@ def application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
-    app.setDesktopFileName("storyiter-studio")
-    icon = Path(__file__).resolve().parents[2] / "packaging" / "storyiter-studio.svg"
+    app.setDesktopFileName(APP_ID)  # the .desktop entry's name: docks match the window to it
+    icon = Path(__file__).resolve().parents[2] / "packaging" / "icons" / f"{APP_ID}.svg"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
     apply_theme(app)
@@ -79,6 +82,7 @@ def install_error_hook(window: MainWindow) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="storyboard-app", description=__doc__)
+    add_version_option(parser)
     parser.add_argument("project", nargs="?", type=Path, help="a .storyiter project file")
     parser.add_argument("--settings", type=Path, help="keep the app's preferences in this file")
     parser.add_argument(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.store import ProjectStore
@@ -131,10 +131,8 @@ class AppActions:
             self.window.update_models_label()
 
     def about(self) -> None:
-        QMessageBox.about(
-            self.parent,
-            "About StoryIter Studio",
-            "<b>StoryIter Studio</b><br>Storyboards drawn with the Story-Iter method: every "
-            "round re-draws each frame attending to all frames of the round before.<br><br>"
-            "Runs offline on your own model files.",
-        )
+        from storyboard_app.ui.dialogs.about_dialog import AboutDialog
+
+        dialog = AboutDialog(self.window.model_choice(), self.parent)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
