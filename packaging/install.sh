@@ -156,7 +156,7 @@ if [ "$extras" = default ]; then
     extras=""
     for extra in $(declared_extras); do
         case "$extra" in
-            dev) ;;
+            dev|bundle) ;;
             cluster) [ "$gpu_count" -ge 2 ] && extras="$extras,$extra" ;;
             *) extras="$extras,$extra" ;;
         esac
