@@ -9,7 +9,6 @@ its ``torch/version.py`` for the same reason.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import importlib.util
 import platform
 import re
@@ -41,6 +40,8 @@ def app_version() -> str:
 
 def distribution_version(name: str) -> str | None:
     """The installed version of a distribution, or None when it is not installed."""
+    import importlib.metadata  # here: the thumbnailer's start-up does without it
+
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:

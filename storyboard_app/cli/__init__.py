@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from storyboard_app.cli import export, models, project_commands, render
+from storyboard_app.cli import export, models, project_commands, render, thumbnail
 from storyboard_app.project.errors import ProjectError
 from storyboard_app.versions import add_version_option
 
-SUBCOMMAND_MODULES = (project_commands, render, export, models)
+SUBCOMMAND_MODULES = (project_commands, render, export, models, thumbnail)
 
 
 def build_parser() -> argparse.ArgumentParser:

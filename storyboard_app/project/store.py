@@ -145,12 +145,16 @@ class ProjectStore(ImageHistory):
             raise
 
     @classmethod
-    def open_reader(cls, path: Path | str, *, check_integrity: bool = False) -> ProjectStore:
+    def open_reader(
+        cls, path: Path | str, *, check_integrity: bool = False, snapshot: bool = False
+    ) -> ProjectStore:
         """Open a project read-only (for a thread beside the writer, or for ``info``).
 
         Never takes the write lock, never writes, never migrates: an older file format
         raises OutdatedProjectError. Identity, version and schema are always checked;
         ``check_integrity`` adds SQLite's integrity check (the writer's open already did it).
+        ``snapshot`` is for a quick look at a file nobody may be writing (a thumbnail): with
+        no ``-wal`` beside it, it is read as immutable, so no ``-wal``/``-shm`` files appear.
         """
         path = Path(path)
         facts = inspect_project_file(path, check_integrity=check_integrity)
@@ -160,7 +164,8 @@ class ProjectStore(ImageHistory):
                 "to upgrade it.",
                 path=path,
             )
-        return cls(path, connect(path, mode="ro"), lock=None)
+        closed = snapshot and not sidecar(path, "-wal").exists()
+        return cls(path, connect(path, mode="immutable" if closed else "ro"), lock=None)
 
     def sibling_writer(self) -> ProjectStore:
         """Another read-write store on this file, for a second thread of this process.

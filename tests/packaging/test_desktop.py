@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -146,3 +147,22 @@ def detected(detector: list[str], path: Path, env: dict[str, str]) -> str:
     result = run([*detector, str(path)], env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().rsplit(" ", 1)[-1]
+
+
+def test_thumbnailer_entry_runs_the_thumbnail_command(home, tmp_path):
+    """The thumbnailer's Exec line, expanded as a file manager does, writes the cover."""
+    install(home)
+    entry = Path(home["XDG_DATA_HOME"]) / "thumbnailers" / f"{APP_ID}.thumbnailer"
+    fields = dict(line.split("=", 1) for line in entry.read_text().splitlines() if "=" in line)
+    assert fields["MimeType"] == f"{MIME_TYPE};"
+    assert Path(fields["TryExec"]).is_file()
+    project = make_project(tmp_path / "board.storyiter")
+    out = tmp_path / "thumb.png"
+    substitutions = {"%i": str(project), "%o": str(out), "%s": "128"}
+    argv = [substitutions.get(word, word) for word in shlex.split(fields["Exec"])]
+    result = run(argv, home)
+    assert result.returncode == 0, result.stderr
+    from PIL import Image
+
+    with Image.open(out) as image:
+        assert max(image.size) == 128
