@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
 
 from storyboard_app.ui.board.roles import RunStateRole, ThumbnailRole
-from tests.ui.conftest import make_project, run_and_wait
+from tests.ui.conftest import RUN_TIMEOUT_MS, make_project, run_and_wait
 
 
 def history_rounds(window, frame_id):
@@ -47,6 +49,9 @@ def test_iterate_all_two_rounds_then_use_an_older_image_as_reference(make_window
     assert store.current_image_id(frame_id) == round1
     model.refresh()
     assert model.card(frame_id).current_image_id == round1
+    assert model.card(frame_id).current_round == 1  # the card says the round it shows
+    assert model.card(frame_id).latest_round == 2
+    assert window.run_panel.summary.text() == "3 frames · all 2 rounds drawn"
 
     # The next pass attends to the chosen image, not the frame's latest one.
     window.board.select_frames([model.cards[0].frame.id])
@@ -70,6 +75,11 @@ def test_cancel_mid_pass_keeps_committed_images_and_resume_finishes(make_window,
         **{**store.settings().to_dict(), "batch_size": 1, "steps": 3}
     ))  # fmt: skip
     controller = window.controller
+    assert not window.actions["resume"].isEnabled()  # nothing to resume yet
+    labels = []
+    saved = []
+    controller.progressChanged.connect(lambda p: labels.append((p.label, len(saved))))
+    window.session.imagesChanged.connect(saved.append)  # each commit, as the UI learns it
     # Cancel from the engine thread at the first commit (no race with the UI thread); the UI
     # learns of it like of any cancel.
     controller.worker.frameCommitted.connect(
@@ -90,13 +100,26 @@ def test_cancel_mid_pass_keeps_committed_images_and_resume_finishes(make_window,
     model.refresh()
     assert all(model.index(r).data(RunStateRole) is None for r in range(model.rowCount()))
 
+    for label, commits in labels:  # "0/5 frames saved" until the first commit arrived
+        match = re.search(r"(\d+)/5 frames saved", label)
+        assert match is None or int(match.group(1)) <= commits, (label, commits)
+
     controller.worker.frameCommitted.disconnect()
     controller.worker.frameCommitted.connect(controller._on_committed)
-    result = run_and_wait(qtbot, window, "resume")
+    window.show()
+    window.activateWindow()
+    assert QTest.qWaitForWindowActive(window)
+    with qtbot.waitSignal(controller.runFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        QTest.keyClick(window, Qt.Key.Key_F5)  # Resume
+    result = finished.args[0]
     assert result.status == "complete" and result.passes[0].pass_id == kept.pass_id
     assert store.pass_info(kept.pass_id).status == "complete"
     assert len(store.images_of_pass(kept.pass_id)) == 5
     assert store.pending_frame_ids(kept.pass_id) == ()
+    # ...and the rest of the Iterate All run that was cancelled: rounds 1 and 2.
+    assert [p.kind for p in result.passes] == ["resume", "iterate", "iterate"]
+    assert all(card.latest_round == 2 for card in store.board())
+    assert not window.actions["resume"].isEnabled()
 
 
 def test_an_edited_card_turns_stale_and_iterate_stale_redraws_only_it(make_window, qtbot, tmp_path):

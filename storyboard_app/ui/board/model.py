@@ -35,6 +35,12 @@ from storyboard_app.ui.shared.session import ProjectSession
 Index = QModelIndex | QPersistentModelIndex
 
 
+def dragged_frame_ids(data: QMimeData) -> list[int]:
+    """The frame ids a board drag carries."""
+    text = bytes(data.data(MIME_FRAMES).data()).decode()
+    return [int(x) for x in text.split(",") if x.strip().isdigit()]
+
+
 class BoardModel(QAbstractListModel):
     """Rows are BoardCard values; the run state and previews come from the run controller."""
 
@@ -164,8 +170,7 @@ class BoardModel(QAbstractListModel):
         reorder. Returns False so the view never removes rows itself: the refresh does."""
         if not self.canDropMimeData(data, action, row, column, parent):
             return False
-        text = bytes(data.data(MIME_FRAMES).data()).decode()
-        ids = [int(x) for x in text.split(",") if x.strip().isdigit()]
+        ids = dragged_frame_ids(data)
         if row < 0:
             row = parent.row() if parent.isValid() else len(self.cards)
         if self.session.move_frames(ids, row):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle
 
 from storyboard_app.ui.board.delegate import CardDelegate
-from storyboard_app.ui.board.model import BoardModel
+from storyboard_app.ui.board.model import BoardModel, dragged_frame_ids
 from storyboard_app.ui.board.roles import FrameIdRole
 
 
@@ -75,6 +75,42 @@ class BoardView(QListView):
         grid = QSize(available // columns, size.height() + 12)
         if grid != self.gridSize():
             self.setGridSize(grid)  # lays the items out again (deferred)
+
+    # ------------------------------------------------------------------ drag and drop
+
+    # Drops go to the model, wherever they land. QListView's icon mode would otherwise take a
+    # drop on empty space as "put the card here" and only move it on screen.
+    def dragMoveEvent(self, event) -> None:
+        QAbstractItemView.dragMoveEvent(self, event)
+
+    def dropEvent(self, event) -> None:
+        """Move the dragged cards before the card under the pointer's left half, after it on
+        its right half, to the end below the last row; keep them selected."""
+        data, move = event.mimeData(), Qt.DropAction.MoveAction
+        row = self.drop_row(event.position().toPoint())
+        model = self.board_model
+        if model.canDropMimeData(data, move, row, 0, QModelIndex()):
+            ids = dragged_frame_ids(data)
+            model.dropMimeData(data, move, row, 0, QModelIndex())
+            QTimer.singleShot(0, self, lambda: self.select_frames(ids))
+        event.ignore()  # moved by the model: the drag itself must remove nothing
+
+    def drop_row(self, point: QPoint) -> int:
+        """The row a drop at ``point`` (viewport coordinates) puts the cards before."""
+        model = self.board_model
+        line = [
+            (row, rect)
+            for row in range(model.rowCount())
+            if (rect := self.visualRect(model.index(row))).top() <= point.y() <= rect.bottom()
+        ]
+        if not line:
+            above = [
+                r
+                for r in range(model.rowCount())
+                if self.visualRect(model.index(r)).bottom() < point.y()
+            ]
+            return len(above)
+        return line[0][0] + sum(rect.center().x() < point.x() for _row, rect in line)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
