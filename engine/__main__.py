@@ -11,8 +11,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine.api import MAX_FRAMES, MAX_TEXT_LENGTH
 from engine.engines import add_devices_arguments
 from engine.errors import EngineError
+from engine.json_limits import load_json
+
+MAX_STORY_BYTES = 20 << 20
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -90,39 +94,59 @@ def model_paths_from_args(args: argparse.Namespace) -> Any:
     return replace(paths, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def _story_text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise EngineError(f"{what} must be text, not {type(value).__name__}.")
+    if len(value) > MAX_TEXT_LENGTH:
+        raise EngineError(f"{what} is {len(value):,} characters; the limit is {MAX_TEXT_LENGTH:,}.")
+    return value
+
+
 def load_story(path: Path) -> tuple[list[Any], bool]:
-    """STORY.json -> StoryFrames (and whether any frame is posed)."""
+    """STORY.json -> StoryFrames (and whether any frame is posed).
+
+    The same bounds as a project: at most ``MAX_FRAMES`` frames, text fields of at most
+    ``MAX_TEXT_LENGTH`` characters, JSON nested at most ``MAX_JSON_DEPTH`` deep.
+    """
     from engine.pose import parse_openpose
     from engine.prompts import compile_card
     from engine.story_iter import StoryFrame
 
     try:
-        if path.stat().st_size > 20 << 20:
+        if path.stat().st_size > MAX_STORY_BYTES:
             raise EngineError(f"{path} is larger than 20 MB; not a story file.")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(
+            path.read_bytes(), f"Story file {path}", max_bytes=MAX_STORY_BYTES, kind=dict
+        )
     except FileNotFoundError:
         raise EngineError(f"Story file {path} does not exist.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EngineError(f"Story file {path} is not valid JSON ({exc}).") from None
-    frames = data.get("frames") if isinstance(data, dict) else None
+    except OSError as exc:
+        raise EngineError(f"Story file {path} cannot be read ({exc.strerror or exc}).") from None
+    frames = data.get("frames")
     if not isinstance(frames, list) or not frames:
         raise EngineError(f'Story file {path} needs a non-empty "frames" list.')
+    if len(frames) > MAX_FRAMES:
+        raise EngineError(
+            f"Story file {path} has {len(frames):,} frames; a story holds at most {MAX_FRAMES:,}."
+        )
     cast = data.get("cast") or {}
     if not isinstance(cast, dict):
         raise EngineError(f'Story file {path}: "cast" must map names to descriptions.')
+    for name, description in cast.items():
+        _story_text(description, f"Story file {path}: the description of cast member {name!r}")
     out = []
     for i, entry in enumerate(frames, 1):
         if not isinstance(entry, dict):
             raise EngineError(f"Story file {path}: frame {i} is not an object.")
-        if isinstance(entry.get("prompt"), str):
-            prompt = compile_card(entry["prompt"], "", "", cast)
+        if "prompt" in entry:
+            prompt = _story_text(entry["prompt"], f"Story file {path}: frame {i}'s prompt")
+            prompt = compile_card(prompt, "", "", cast)
         elif any(k in entry for k in ("character", "interaction", "scene")):
-            prompt = compile_card(
-                str(entry.get("character", "")),
-                str(entry.get("interaction", "")),
-                str(entry.get("scene", "")),
-                cast,
-            )
+            parts = [
+                _story_text(entry.get(k, ""), f"Story file {path}: frame {i}'s {k}")
+                for k in ("character", "interaction", "scene")
+            ]
+            prompt = compile_card(*parts, cast)
         else:
             raise EngineError(
                 f'Story file {path}: frame {i} needs "prompt" or character/interaction/scene.'
@@ -171,7 +195,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
     devices = devices_from_args(args)
     engine = make_engine(paths, runtime, devices)
     cancel = CancelToken()
-    signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # Ctrl-C, a closed terminal, a polite kill
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda *_: cancel.cancel())
     bar = ProgressBar(enabled=not args.quiet)
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

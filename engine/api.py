@@ -103,6 +103,10 @@ class RuntimeSettings:
 
 DEFAULT_ROUNDS = 10
 SCALE_START = 0.3
+# A story's bounds, shared by engine stories and project files: every frame attends to every
+# other (N × 4 reference tokens), and a card's text fields are each at most this long.
+MAX_FRAMES = 2000
+MAX_TEXT_LENGTH = 20_000
 SCALE_END = 0.5
 
 

@@ -38,6 +38,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from engine.errors import PoseError
+from engine.json_limits import JsonLimitError, check_depth, load_json
 
 Point = tuple[float, float, float]
 
@@ -205,7 +206,10 @@ def _canvas_side(v: Any, what: str) -> int:
 
 def _read_source(source: str | bytes | bytearray | Mapping[str, Any] | Path) -> Any:
     if isinstance(source, Mapping):
-        return source
+        try:
+            return check_depth(source)
+        except JsonLimitError as exc:
+            raise PoseError(str(exc)) from None
     if isinstance(source, Path):
         try:
             size = source.stat().st_size
@@ -230,13 +234,9 @@ def _read_source(source: str | bytes | bytearray | Mapping[str, Any] | Path) -> 
     else:
         raise PoseError(f"cannot read a pose from a {type(source).__name__}.")
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PoseError(
-            f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})."
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        raise PoseError(f"not valid JSON ({exc}).") from None
+        return load_json(text, max_bytes=MAX_BYTES)
+    except JsonLimitError as exc:
+        raise PoseError(str(exc)) from None
 
 
 def _person_arrays(

@@ -246,3 +246,48 @@ def test_ctrl_c_cancels_cleanly_and_resume_finishes(env, tmp_path):
     info = json.loads(storyboard(env, "info", str(path), "--json").stdout)
     assert info["passes"][0]["status"] == "complete"
     assert [len(f["images"]) for f in info["frames"]] == [1] * 4
+
+
+def _render_until_an_image_lands(env, path):
+    """Start ``storyboard render``; return it once its running pass has committed an image."""
+    import time
+
+    from storyboard_app.project.store import ProjectStore
+
+    script = shutil.which("storyboard", path=str(BIN))
+    proc = subprocess.Popen(
+        [script, "render", str(path), "--rounds", "1", "--quiet"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        with ProjectStore.open_reader(path) as reader:
+            running = [p for p in reader.passes() if p.status == "running"]
+            if running and reader.images_of_pass(running[0].id):
+                return proc
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("the render ended before it could be interrupted")
+
+
+def test_sigterm_and_sighup_cancel_like_ctrl_c(env, tmp_path):
+    """A polite kill or a closed terminal: the pass ends cancelled, the lock is released."""
+    import signal
+
+    text = tmp_path / "sea.txt"
+    text.write_text("\n".join(f"a boat at sea, panel {i}" for i in range(4)), encoding="utf-8")
+    path = tmp_path / "sea.storyiter"
+    storyboard(env, "new", str(path), "--from-text", str(text))
+    storyboard(env, "settings", str(path), "--size", "64x64", "--steps", "25", "--batch", "1")
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        proc = _render_until_an_image_lands(env, path)
+        proc.send_signal(number)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, out + err
+        assert "--resume" in out and "Traceback" not in err
+        assert not path.with_name(path.name + ".lock").exists()
+        info = json.loads(storyboard(env, "info", str(path), "--json").stdout)
+        assert info["passes"][-1]["status"] == "cancelled", number

@@ -7,7 +7,9 @@ and sets ``run`` to the function carrying it out.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
+from pathlib import Path
 
 from storyboard_app.cli import export, models, project_commands, render, thumbnail
 from storyboard_app.project.errors import ProjectError
@@ -40,3 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before a command set up its own cancelling
         print("Cancelled.", file=sys.stderr)
         return 130
+    except (sqlite3.Error, OSError) as exc:
+        # The last line of defence: the store and the exporters name causes themselves;
+        # anything they missed still names the file and the cause instead of a traceback.
+        print(f"error: {_storage_failure(args, exc)}", file=sys.stderr)
+        return 2
+
+
+def _storage_failure(args: argparse.Namespace, exc: sqlite3.Error | OSError) -> str:
+    from storyboard_app.project.connection import translate_sqlite_error
+    from storyboard_app.project.storage import os_error_message
+
+    path = Path(getattr(args, "path", None) or ".")
+    if isinstance(exc, OSError):
+        return os_error_message(path, exc, "be read or written")
+    translated = translate_sqlite_error(path, exc, writing=True)
+    return str(translated) if translated is not exc else f"{path}: SQLite reports: {exc}."

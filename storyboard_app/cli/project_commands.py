@@ -82,11 +82,14 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     with ProjectStore.open_reader(args.path) as store:
         data = _info_data(store)
+        data["read_only"] = store.storage_note
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
     s = data["settings"]
     print(f"{data['title']} — {len(data['frames'])} frames, style {s['style']}, seed {s['seed']}")
+    if data["read_only"]:
+        print(f"Read-only here: {data['read_only']}. It can be read and exported, not changed.")
     for f in data["frames"]:
         flags = "".join([" [locked]" if f["locked"] else "", " [stale]" if f["stale"] else ""])
         rounds = sorted({i["round"] for i in f["images"]})

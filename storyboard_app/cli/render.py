@@ -12,6 +12,10 @@ from engine.engines import add_devices_arguments
 from storyboard_app.cli.common import frame_ranges
 from storyboard_app.project.errors import ProjectError
 
+_CANCEL_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's subcommands to the ``storyboard`` parser."""
@@ -61,7 +65,11 @@ def cmd_render(args: argparse.Namespace) -> int:
                 engine.close()
                 raise
         cancel = CancelToken()
-        previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+        # Ctrl-C, a terminal closing (SIGHUP) and a polite kill (SIGTERM) all cancel: the
+        # frame in flight is finished and committed, the pass ends "cancelled", the lock goes.
+        previous = {
+            number: signal.signal(number, lambda *_: cancel.cancel()) for number in _CANCEL_SIGNALS
+        }
         bar = ProgressBar(enabled=not args.quiet)
 
         def on_pass(plan: Any) -> None:
@@ -88,7 +96,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             )
         finally:
             bar.close()
-            signal.signal(signal.SIGINT, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
             engine.close()
         images = sum(len(o.image_ids) for o in outcomes)
         print(f"{args.path}: {len(outcomes)} pass(es), {images} image(s) committed.")

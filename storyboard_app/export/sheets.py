@@ -9,7 +9,6 @@ every operating system and unique.
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QIODevice, QRectF
 from PySide6.QtGui import QImage, QPainter
 
+from engine.json_limits import JsonLimitError, load_json
 from storyboard_app.export import checks
 from storyboard_app.export.animatic import FramePainter, FrameText, animatic_size, to_pil
 from storyboard_app.export.board import (
@@ -48,6 +48,7 @@ from storyboard_app.export.qt import ensure_gui_app
 from storyboard_app.export.timing import duration_text
 from storyboard_app.export.typeset import Fitted, Typesetter, paragraphs
 from storyboard_app.project.cancel import check_cancel
+from storyboard_app.project.model import MAX_POSE_JSON_LENGTH
 from storyboard_app.project.safe_write import (
     check_target,
     json_document,
@@ -250,11 +251,9 @@ def export_poses(
     for panel, label, name in named:
         assert panel.pose_json is not None
         try:
-            json.loads(panel.pose_json)
-        except ValueError as exc:
-            raise ExportError(
-                f"The pose of {describe_frame(panel, label)} is not valid JSON ({exc})."
-            ) from None
+            load_json(panel.pose_json, max_bytes=MAX_POSE_JSON_LENGTH * 4)
+        except JsonLimitError as exc:
+            raise ExportError(f"The pose of {describe_frame(panel, label)} is {exc}") from None
         poses.append((panel.pose_json, out_dir / name))
     return [
         write_text(path, text, "the pose", suffixes=(".json",), verify=json_document)

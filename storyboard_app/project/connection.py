@@ -16,17 +16,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
+from storyboard_app.project.database import (
+    SQLITE_BUSY,
+    SQLITE_CANTOPEN,
+    SQLITE_CORRUPT,
+    SQLITE_FULL,
+    SQLITE_IOERR,
+    SQLITE_NOTADB,
+    SQLITE_PERM,
+    SQLITE_READONLY,
+    sqlite_code,
+)
 from storyboard_app.project.errors import (
     DamagedProjectError,
     NotFoundError,
     ProjectError,
     ReadOnlyProjectError,
 )
-
-_SQLITE_IOERR = 10
-_SQLITE_CORRUPT = 11
-_SQLITE_FULL = 13
-_SQLITE_NOTADB = 26
+from storyboard_app.project.storage import read_problem, write_problem
 
 
 class StoredDataError(ValueError):
@@ -63,6 +70,41 @@ def parse_time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def translate_sqlite_error(path: Path, error: sqlite3.Error, *, writing: bool) -> Exception:
+    """A ProjectError naming the file and the cause for every SQLite failure a writer
+    can meet (damage, a full disk, read-only storage, I/O, another program's lock);
+    programming errors (bad SQL, constraint bugs) pass unchanged."""
+    code = sqlite_code(error)
+    unsaved = "the last change was not saved" if writing else "nothing changed"
+    if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
+        return DamagedProjectError(
+            f"{path} is damaged ({error}). The last change was not saved; keep this "
+            "file and open a backup copy.",
+            path=path,
+        )
+    if code == SQLITE_FULL:
+        return ProjectError(f"The disk holding {path} is full; {unsaved}.", path=path)
+    if code in (SQLITE_READONLY, SQLITE_PERM):
+        cause = write_problem(path) or f"SQLite reports: {error}"
+        return ReadOnlyProjectError(
+            f"{path} cannot be changed: {cause}; {unsaved}. Open it read-only, or copy "
+            "it to a folder you can write to.",
+            path=path,
+        )
+    if code == SQLITE_CANTOPEN:
+        cause = read_problem(path) or write_problem(path) or f"SQLite reports: {error}"
+        return ProjectError(f"{path} cannot be opened: {cause}; {unsaved}.", path=path)
+    if code == SQLITE_BUSY:
+        return ProjectError(
+            f"{path} is busy in another program (SQLite waited 5 s for it); {unsaved}. "
+            "Try again when it is done.",
+            path=path,
+        )
+    if code == SQLITE_IOERR:
+        return ProjectError(f"{path} could not be read or written ({error}); {unsaved}.", path=path)
+    return error
+
+
 class HeldLock(Protocol):
     """What a writing store holds: the project's write lock (``lock.WriteLock``) or a share
     of another store's lock in the same process."""
@@ -84,6 +126,7 @@ class StoreConnection:
         self._conn: sqlite3.Connection | None = conn
         self._lock = lock
         self._mutex = threading.RLock()
+        self._storage_note: str | None = None
 
     @property
     def path(self) -> Path:
@@ -94,6 +137,12 @@ class StoreConnection:
     def read_only(self) -> bool:
         """True for stores from ``open_reader``: they never write."""
         return self._lock is None
+
+    @property
+    def storage_note(self) -> str | None:
+        """For a read-only store on a file that cannot be changed here: why (read-only
+        storage, a read-only file or folder); None otherwise."""
+        return self._storage_note
 
     @property
     def closed(self) -> bool:
@@ -163,26 +212,7 @@ class StoreConnection:
         raise translated from error
 
     def _translate(self, error: sqlite3.Error) -> Exception:
-        """A ProjectError for SQLite failures a writer can act on; others pass unchanged."""
-        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
-        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
-            return DamagedProjectError(
-                f"{self._path} is damaged ({error}). The last change was not saved; keep this "
-                "file and open a backup copy.",
-                path=self._path,
-            )
-        if code == _SQLITE_FULL:
-            return ProjectError(
-                f"The disk holding {self._path} is full; the last change was not saved.",
-                path=self._path,
-            )
-        if code == _SQLITE_IOERR:
-            return ProjectError(
-                f"{self._path} could not be read or written ({error}); the last change was "
-                "not saved.",
-                path=self._path,
-            )
-        return error
+        return translate_sqlite_error(self._path, error, writing=self._lock is not None)
 
     def _missing(self, what: str, item_id: object) -> NotFoundError:
         return NotFoundError(

@@ -8,6 +8,7 @@ Every connection gets defensive settings, because a project may come from someon
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,24 @@ from storyboard_app.project.errors import (
     NotAProjectError,
     ProjectError,
 )
-from storyboard_app.project.schema import APPLICATION_ID, SCHEMA_VERSION, schema_differences
+from storyboard_app.project.schema import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    expected_schema,
+    schema_differences,
+)
+from storyboard_app.project.storage import os_error_message, read_problem, write_problem
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# SQLite's primary result codes that the store tells apart.
+SQLITE_PERM = 3
+SQLITE_BUSY = 5
+SQLITE_READONLY = 8
+SQLITE_IOERR = 10
+SQLITE_CORRUPT = 11
+SQLITE_FULL = 13
+SQLITE_CANTOPEN = 14
+SQLITE_NOTADB = 26
 BUSY_TIMEOUT_MS = 5000
 # Files up to this size get the full integrity check; bigger ones SQLite's quick check
 # (every page and record, without cross-checking index contents), which is O(N) not O(N log N).
@@ -123,6 +139,50 @@ def connect(path: Path, *, mode: str) -> sqlite3.Connection:
     return conn
 
 
+def sqlite_code(error: sqlite3.Error) -> int:
+    """SQLite's primary result code of an error (0 when it carries none)."""
+    return (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def reader_connection(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A read-only connection, and whether it had to read the file as immutable.
+
+    A read-only connection to a WAL file must create ``PATH-shm`` beside it; on read-only
+    storage, or in a folder the user may not write, it cannot. A file with no pending log is
+    then read with ``immutable=1`` (no -wal/-shm, no locking: nobody can change a file there
+    anyway). A file whose ``-wal`` still holds changes cannot be read without ``-shm``: that
+    is a ProjectError saying so.
+    """
+    try:
+        conn = connect(path, mode="ro")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+        except BaseException:
+            conn.close()
+            raise
+        return conn, False
+    except sqlite3.OperationalError as e:
+        # CANTOPEN/READONLY/PERM: -shm cannot be made here; IOERR/FULL: nor sized (full disk).
+        if sqlite_code(e) not in (
+            SQLITE_CANTOPEN,
+            SQLITE_READONLY,
+            SQLITE_PERM,
+            SQLITE_IOERR,
+            SQLITE_FULL,
+        ):
+            raise
+    wal = sidecar(path, "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        problem = write_problem(path) or "it cannot be created"
+        raise ProjectError(
+            f"{path} cannot be read here: its log {wal} holds changes that were never written "
+            f"into it, and reading them needs {sidecar(path, '-shm')}, but {problem}. Copy the "
+            "project together with its -wal file to a folder you can write to.",
+            path=path,
+        )
+    return connect(path, mode="immutable"), True
+
+
 def enable_wal(conn: sqlite3.Connection, path: Path) -> None:
     """Switch a writable connection to write-ahead logging (persistent in the file)."""
     (journal,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
@@ -153,11 +213,12 @@ def _check_header(path: Path) -> int:
         with path.open("rb") as f:
             header = f.read(100)
     except FileNotFoundError:
-        raise ProjectError(f"{path} does not exist.", path=path) from None
+        where = read_problem(path) or f"{path} does not exist"
+        raise ProjectError(f"{path} cannot be opened: {where}.", path=path) from None
     except IsADirectoryError:
         raise NotAProjectError(f"{path} is a folder, not a project file.", path=path) from None
     except OSError as e:
-        raise ProjectError(f"{path} cannot be read: {e.strerror}.", path=path) from e
+        raise ProjectError(os_error_message(path, e, "be read", reading=True), path=path) from e
     if size == 0:
         raise NotAProjectError(f"{path} is an empty file, not a StoryIter project.", path=path)
     if not header.startswith(SQLITE_MAGIC[: len(header)]) or len(header) < len(SQLITE_MAGIC):
@@ -200,9 +261,11 @@ def inspect_project_file(path: Path, *, check_integrity: bool = True) -> FileFac
     # With no -wal beside it, the file is closed: "immutable" reads it without creating the
     # -wal/-shm files a read-only WAL connection would leave behind. With a -wal (a writer is
     # running, or one crashed), a plain read-only connection reads the log as well.
-    mode = "ro" if sidecar(path, "-wal").exists() else "immutable"
     try:
-        conn = connect(path, mode=mode)
+        if sidecar(path, "-wal").exists():
+            conn, _ = reader_connection(path)
+        else:
+            conn = connect(path, mode="immutable")
     except sqlite3.Error as e:
         raise _damaged(path, f"SQLite cannot open it ({e})") from e
     try:
@@ -243,8 +306,55 @@ def _inspect(conn: sqlite3.Connection, path: Path, size: int, check_integrity: b
         problems = schema_differences(conn, version)
         if problems:
             raise _damaged(path, "its tables were changed outside the app: " + "; ".join(problems))
+        broken = constraint_violations(conn, version)
+        if broken:
+            raise _damaged(path, "its data breaks the file format's rules: " + "; ".join(broken))
         if check_integrity and conn.execute("PRAGMA foreign_key_check").fetchone():
             raise _damaged(path, "some rows refer to frames, images or passes that do not exist")
     finally:
         conn.execute("COMMIT")
     return FileFacts(path=path, version=version, size=size)
+
+
+def _checks_of(create_sql: str) -> list[str]:
+    """The expressions of every ``CHECK (...)`` in a CREATE TABLE statement of ours."""
+    checks = []
+    for match in re.finditer(r"\bCHECK\s*\(", create_sql):
+        depth, start = 1, match.end()
+        for end in range(start, len(create_sql)):
+            depth += {"(": 1, ")": -1}.get(create_sql[end], 0)
+            if depth == 0:
+                checks.append(create_sql[start:end].strip())
+                break
+    return checks
+
+
+def constraint_violations(conn: sqlite3.Connection, version: int) -> list[str]:
+    """The declared rules (column types, NOT NULL, CHECK) that rows of the file break.
+
+    SQLite's own integrity check skips CHECK constraints on a read-only connection, so the
+    opening check asks explicitly: one scan per table, with ``typeof``/``length`` only, which
+    never read the overflow pages where image bytes live.
+    """
+    problems = []
+    for (kind, table), sql in expected_schema(version).items():
+        # Our own tables are STRICT; the search index's virtual and shadow tables are
+        # SQLite's (their integrity is SQLite's own check's business).
+        if kind != "table" or not sql.endswith(" STRICT"):
+            continue
+        rules: list[tuple[str, str]] = []
+        for _, column, declared, notnull, _, _ in conn.execute(f"PRAGMA table_info({table})"):
+            kinds = f"'{declared.lower()}', 'null'"
+            rules.append((f"typeof({column}) NOT IN ({kinds})", f"{column} holds a wrong type"))
+            if notnull:
+                rules.append((f"typeof({column}) = 'null'", f"{column} is empty"))
+        for check in _checks_of(sql):
+            rules.append((f"NOT coalesce(({check}), 1)", f"CHECK ({check})"))
+        cases = " ".join(f"WHEN {test} THEN {k}" for k, (test, _) in enumerate(rules))
+        row = conn.execute(
+            f"SELECT rowid, rule FROM (SELECT rowid, CASE {cases} END AS rule FROM {table}) "
+            "WHERE rule IS NOT NULL LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            problems.append(f"row {row[0]} of table {table} breaks the rule {rules[row[1]][1]}")
+    return problems

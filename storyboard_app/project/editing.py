@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from engine.api import MAX_FRAMES
 from engine.errors import PoseError
 from engine.pose import parse_openpose, pose_fingerprint
 from engine.prompts import compile_card
@@ -330,6 +331,11 @@ class StoryEditing(StoreConnection):
     ) -> list[Frame]:
         """Insert checked cards from ``position`` (None: at the end), shifting later frames."""
         (count,) = conn.execute("SELECT count(*) FROM frame").fetchone()
+        if count + len(cards) > MAX_FRAMES:
+            raise InvalidValueError(
+                f"A story holds at most {MAX_FRAMES:,} frames; this one has {count:,} and "
+                f"{len(cards):,} more were to be added."
+            )
         start = count if position is None else self._check_position(position, count + 1)
         conn.execute(
             "UPDATE frame SET position = position + ? WHERE position >= ?", (len(cards), start)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storyboard_app.project.errors import ProjectError, ProjectLockedError
+from storyboard_app.project.storage import os_error_cause, write_problem
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -84,10 +85,16 @@ class WriteLock:
             try:
                 fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as e:
+                cause = write_problem(path) or os_error_cause(e)
+                advice = (
+                    " Open it read-only (storyboard info, history and export do), or copy the "
+                    "project to a folder you can write to."
+                    if path.parent.is_dir()
+                    else ""
+                )
                 raise ProjectError(
                     f"{project_path} cannot be opened for writing: its lock file {path} cannot "
-                    f"be created ({e.strerror}). Is the folder read-only? Copy the project to a "
-                    "folder you can write to, or open it read-only.",
+                    f"be created ({cause}).{advice}",
                     path=project_path,
                 ) from e
             if not _try_lock(fd):
@@ -107,10 +114,19 @@ class WriteLock:
             "host": socket.gethostname(),
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, (json.dumps(holder) + "\n").encode("utf-8"))
-        return cls(project_path, fd)
+        lock = cls(project_path, fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, (json.dumps(holder) + "\n").encode("utf-8"))
+        except OSError as e:
+            lock.release()
+            raise ProjectError(
+                f"{project_path} cannot be opened for writing: its lock file {path} cannot be "
+                f"written ({os_error_cause(e)}).",
+                path=project_path,
+            ) from e
+        return lock
 
     @property
     def held(self) -> bool:

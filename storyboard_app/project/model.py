@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from engine.api import MAX_TEXT_LENGTH  # characters per card text field, as engine stories
 from storyboard_app.project.errors import InvalidValueError
 
 SEED_LIMIT = 2**63  # seeds are 0 <= seed < 2**63 (torch generators take int64)
@@ -26,7 +27,6 @@ ROUNDS_RANGE = (0, 1000)
 GUIDANCE_RANGE = (0.0, 100.0)
 PASS_STATUSES = ("running", "complete", "cancelled", "failed", "interrupted")
 DEFAULT_DURATION = 2.0
-MAX_TEXT_LENGTH = 20_000  # characters per card text field
 MAX_POSE_JSON_LENGTH = 5 * 1024 * 1024  # characters of OpenPose JSON (the pose parser's limit)
 
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")

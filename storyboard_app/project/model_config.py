@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.json_limits import JsonLimitError, load_json
 from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.safe_write import (
     FileWriteError,
@@ -21,11 +22,13 @@ from storyboard_app.project.safe_write import (
     json_document,
     write_text,
 )
+from storyboard_app.project.storage import os_error_message
 
 if TYPE_CHECKING:
     from engine.api import ModelPaths, RuntimeSettings
 
 APP_NAME = "storyiter-studio"
+MAX_CONFIG_BYTES = 1 << 20  # a few hundred bytes in practice
 
 
 class ModelConfigError(ProjectError):
@@ -81,11 +84,13 @@ def load_model_config(path: Path | None = None) -> ModelConfig:
     if not path.exists():
         return ModelConfig()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelConfigError(f"Model settings file {path} is damaged ({exc}).") from None
-    if not isinstance(data, dict):
-        raise ModelConfigError(f"Model settings file {path} does not hold a JSON object.")
+        data = load_json(
+            path.read_bytes(), f"Model settings file {path}", max_bytes=MAX_CONFIG_BYTES, kind=dict
+        )
+    except OSError as exc:
+        raise ModelConfigError(os_error_message(path, exc, "be read", reading=True)) from None
+    except JsonLimitError as exc:
+        raise ModelConfigError(f"{exc} Fix or delete the file to start again.") from None
     known = {f.name: f.type for f in fields(ModelConfig)}
     values: dict[str, Any] = {}
     for key, value in data.items():

@@ -21,11 +21,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from storyboard_app.project.connection import HeldLock, now_text
+from storyboard_app.project.connection import HeldLock, now_text, translate_sqlite_error
 from storyboard_app.project.database import (
     connect,
     enable_wal,
     inspect_project_file,
+    reader_connection,
     sidecar,
     trust_checked_schema,
 )
@@ -42,6 +43,7 @@ from storyboard_app.project.lock import WriteLock
 from storyboard_app.project.model import CastMember, Frame, StorySettings, check_frame_fields
 from storyboard_app.project.safe_write import fsync_file, fsync_folder, safe_output
 from storyboard_app.project.schema import APPLICATION_ID, MIGRATIONS, PAGE_SIZE, SCHEMA_VERSION
+from storyboard_app.project.storage import os_error_message, write_problem
 from storyboard_app.project.textimport import parse_story_text
 
 __all__ = ["ProjectStore", "make_thumbnail"]
@@ -80,6 +82,20 @@ class ProjectStore(ImageHistory):
                 raise ProjectExistsError(
                     f"{existing} already exists; a new project never replaces a file.", path=path
                 )
+        problem = write_problem(path)
+        if problem is not None:
+            raise ProjectError(f"{path} cannot be created: {problem}.", path=path)
+        try:
+            cls._build(path, title.strip(), settings)
+        except sqlite3.Error as e:
+            raise translate_sqlite_error(path, e, writing=True) from e
+        except OSError as e:
+            raise ProjectError(os_error_message(path, e, "be created"), path=path) from e
+        return cls.open(path)
+
+    @staticmethod
+    def _build(path: Path, title: str, settings: StorySettings) -> None:
+        """Make a new project file at ``path`` (which does not exist yet)."""
         # Build the file under a temporary name, then link it into place: other programs
         # never see a half-made project, and linking fails instead of overwriting.
         temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.new")
@@ -92,7 +108,7 @@ class ProjectStore(ImageHistory):
                 _migrate(conn, temp)
                 conn.execute(
                     "UPDATE story SET title = ?, settings_json = ? WHERE id = 1",
-                    (title.strip(), json.dumps(settings.to_dict())),
+                    (title, json.dumps(settings.to_dict())),
                 )
             finally:
                 conn.close()
@@ -112,7 +128,6 @@ class ProjectStore(ImageHistory):
             for leftover in (temp, sidecar(temp, "-wal"), sidecar(temp, "-shm")):
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
-        return cls.open(path)
 
     @classmethod
     def open(cls, path: Path | str, *, check_integrity: bool = True) -> ProjectStore:
@@ -131,10 +146,21 @@ class ProjectStore(ImageHistory):
         conn: sqlite3.Connection | None = None
         try:
             inspect_project_file(path, check_integrity=check_integrity)
-            conn = connect(path, mode="rw")
-            trust_checked_schema(conn)
-            enable_wal(conn, path)
-            _migrate(conn, path)
+            problem = write_problem(path)
+            if problem is not None:
+                raise ReadOnlyProjectError(
+                    f"{path} cannot be opened for writing: {problem}. Open it read-only "
+                    "(storyboard info, history and export do), or copy it to a folder you "
+                    "can write to.",
+                    path=path,
+                )
+            try:
+                conn = connect(path, mode="rw")
+                trust_checked_schema(conn)
+                enable_wal(conn, path)
+                _migrate(conn, path)
+            except sqlite3.Error as e:
+                raise translate_sqlite_error(path, e, writing=True) from e
             store = cls(path, conn, lock=lock)
             store._mark_interrupted_passes()
             return store
@@ -165,7 +191,13 @@ class ProjectStore(ImageHistory):
                 path=path,
             )
         closed = snapshot and not sidecar(path, "-wal").exists()
-        return cls(path, connect(path, mode="immutable" if closed else "ro"), lock=None)
+        try:
+            conn = connect(path, mode="immutable") if closed else reader_connection(path)[0]
+        except sqlite3.Error as e:
+            raise translate_sqlite_error(path, e, writing=False) from e
+        store = cls(path, conn, lock=None)
+        store._storage_note = write_problem(path)
+        return store
 
     def sibling_writer(self) -> ProjectStore:
         """Another read-write store on this file, for a second thread of this process.

@@ -280,8 +280,16 @@ def test_absurdly_large_file_is_refused_before_parsing(tmp_path: Path) -> None:
 def test_missing_file_and_deep_nesting() -> None:
     with pytest.raises(PoseError, match="cannot be read"):
         parse_openpose(Path("/nonexistent/pose.json"))
-    with pytest.raises(PoseError, match="not valid JSON"):
+    with pytest.raises(PoseError, match="nested deeper than 64 levels"):
         parse_openpose("[" * 100_000 + "]" * 100_000)
+    # Under the interpreter's recursion limit, but still too deep for anything after it.
+    deep = {"people": [{"pose_keypoints_2d": [0.5, 0.5, 1.0] * 18, "extra": [[[]]]}]}
+    for _ in range(100):
+        deep = {"people": [deep]}
+    with pytest.raises(PoseError, match="nested deeper than 64 levels"):
+        parse_openpose(json.dumps(deep))
+    with pytest.raises(PoseError, match="nested deeper than 64 levels"):
+        parse_openpose(deep)
 
 
 def test_figures_and_poses_validate_themselves() -> None:
