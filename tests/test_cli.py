@@ -282,6 +282,7 @@ def test_sigterm_and_sighup_cancel_like_ctrl_c(env, tmp_path):
     path = tmp_path / "sea.storyiter"
     storyboard(env, "new", str(path), "--from-text", str(text))
     storyboard(env, "settings", str(path), "--size", "64x64", "--steps", "25", "--batch", "1")
+    cancelled = []
     for number in (signal.SIGTERM, signal.SIGHUP):
         proc = _render_until_an_image_lands(env, path)
         proc.send_signal(number)
@@ -291,3 +292,16 @@ def test_sigterm_and_sighup_cancel_like_ctrl_c(env, tmp_path):
         assert not path.with_name(path.name + ".lock").exists()
         info = json.loads(storyboard(env, "info", str(path), "--json").stdout)
         assert info["passes"][-1]["status"] == "cancelled", number
+        cancelled.append(info["passes"][-1])
+    # The second render's first pass drew every frame the first render's cancelled pass still
+    # owed, against newer references: that pass is superseded; --resume finishes the newest.
+    passes = {p["id"]: p for p in info["passes"]}
+    earlier, latest = passes[cancelled[0]["id"]], passes[cancelled[1]["id"]]
+    successor = min(i for i in passes if i > earlier["id"])
+    assert earlier["superseded_by"] == successor and not earlier["resumable"]
+    assert latest["resumable"]
+    shown = storyboard(env, "info", str(path)).stdout
+    assert f"pass {earlier['id']}: {earlier['kind']} cancelled, superseded by pass {successor}" in (
+        shown
+    )
+    assert f"--resume` finishes pass {latest['id']}." in shown

@@ -99,7 +99,17 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"current {f['current_image']}{flags}"
         )
     for p in data["passes"]:
-        print(f"pass {p['id']}: {p['kind']} {p['status']} ({len(p['frames'])} frames)")
+        state = p["status"]
+        if p["superseded_by"] is not None:
+            state += f", superseded by pass {p['superseded_by']}"
+        elif p["resumable"]:
+            state += f", {p['frames_left']} frame(s) left to draw"
+        elif p["status"] in ("interrupted", "cancelled", "failed") and p["frames_left"]:
+            state += ", cannot be resumed (its reference images were deleted)"
+        print(f"pass {p['id']}: {p['kind']} {state} ({len(p['frames'])} frames)")
+    resumable = [p["id"] for p in data["passes"] if p["resumable"]]
+    if resumable:
+        print(f"`storyboard render {args.path} --resume` finishes pass {resumable[-1]}.")
     return 0
 
 

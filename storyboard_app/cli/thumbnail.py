@@ -17,7 +17,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 from PIL.ImageFont import FreeTypeFont
 
-from storyboard_app.project.errors import ProjectError
+from storyboard_app.project.errors import DamagedImageError, ProjectError
 
 DEFAULT_SIZE = 256
 MAX_SIZE = 1024  # freedesktop's largest thumbnail ("xx-large") is 1024 pixels
@@ -70,15 +70,21 @@ def cover_png(path: Path, size: int) -> bytes:
             return title_card(title, len(frames), size)
         # The stored thumbnail is enough up to its own size; beyond it, the full image.
         small = size <= THUMBNAIL_SIDE
-        stored = store.thumbnail_png(image_id) if small else store.image_png(image_id)
+        try:  # the checksum finds a damaged image as it is read
+            stored = store.thumbnail_png(image_id) if small else store.image_png(image_id)
+        except DamagedImageError as exc:
+            return _damaged_cover(path, exc, title, len(frames), size)
     try:
         return make_thumbnail(stored, size)
     except ProjectError as exc:  # the project opens but this one image is damaged
-        print(
-            f"warning: {path}: the cover image is damaged ({exc}); using a title card.",
-            file=sys.stderr,
-        )
-        return title_card(title, len(frames), size)
+        return _damaged_cover(path, exc, title, len(frames), size)
+
+
+def _damaged_cover(path: Path, exc: ProjectError, title: str, frames: int, size: int) -> bytes:
+    print(
+        f"warning: {path}: the cover image is damaged ({exc}); using a title card.", file=sys.stderr
+    )
+    return title_card(title, frames, size)
 
 
 def title_card(title: str, frame_count: int, size: int) -> bytes:

@@ -37,6 +37,26 @@ class DamagedProjectError(ProjectError):
     """The file is truncated, corrupt, or its tables were changed outside the app."""
 
 
+class DamagedImageError(DamagedProjectError):
+    """A stored image whose bytes no longer match their checksum (or that lost a part).
+
+    ``damage`` is a ``checksums.ImageDamage`` (frame number, round, problems); ``earlier`` the
+    (image id, round) of the frame's newest intact earlier image, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        damage: object = None,
+        earlier: tuple[int, int] | None = None,
+    ) -> None:
+        super().__init__(message, path=path)
+        self.damage = damage
+        self.earlier = earlier
+
+
 class ProjectLockedError(ProjectError):
     """Another process (or another open in this one) is already writing this project."""
 

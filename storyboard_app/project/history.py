@@ -15,6 +15,14 @@ from typing import Any
 import numpy as np
 
 from engine.prompts import compile_card
+from storyboard_app.project.checksums import (
+    ImageDamage,
+    check_part,
+    damaged_error,
+    part_problem,
+    scan_images,
+    sha256,
+)
 from storyboard_app.project.connection import now_text, parse_time, stored_json
 from storyboard_app.project.editing import FRAME_COLUMNS, card_source_hash
 from storyboard_app.project.editing import frame_from_row as _frame_from_row
@@ -94,7 +102,8 @@ class ImageHistory(PassLog):
         """Store one generated image in one transaction and return its id.
 
         The image row, full PNG, thumbnail (made from ``png`` when None), embedding (float32
-        in, float16 stored) and the engine's record go in together or not at all. The pass
+        in, float16 stored), their SHA-256 checksums and the engine's record go in together
+        or not at all. The pass
         must be running; ``source_hash`` is the frame's ``source_hash`` when the job was
         planned; ``width``/``height`` must match the PNG.
         """
@@ -150,6 +159,11 @@ class ImageHistory(PassLog):
                 "INSERT INTO image_embedding (image_id, dim, dtype, data) VALUES (?, ?, ?, ?)",
                 (image_id, dim, EMBEDDING_DTYPE, embedding_bytes),
             )
+            conn.execute(
+                "INSERT INTO image_checksum (image_id, png_sha256, thumbnail_sha256, "
+                "embedding_sha256) VALUES (?, ?, ?, ?)",
+                (image_id, sha256(bytes(png)), sha256(bytes(thumbnail)), sha256(embedding_bytes)),
+            )
             return image_id
 
     # ------------------------------------------------------------------ reading images
@@ -165,12 +179,39 @@ class ImageHistory(PassLog):
             return _image_from_row(row)
 
     def image_png(self, image_id: int) -> bytes:
-        """The full-size PNG bytes of an image."""
-        return self._blob("SELECT png FROM image_png WHERE image_id = ?", image_id)
+        """The full-size PNG bytes of an image, checked against their checksum
+        (DamagedImageError naming the frame and round when they do not match)."""
+        return self._checked_part(image_id, "PNG")
 
     def thumbnail_png(self, image_id: int) -> bytes:
-        """The thumbnail PNG bytes of an image."""
-        return self._blob("SELECT png FROM image_thumbnail WHERE image_id = ?", image_id)
+        """The thumbnail PNG bytes of an image, checked against their checksum."""
+        return self._checked_part(image_id, "thumbnail")
+
+    def damaged_images(self, image_ids: Sequence[int] | None = None) -> list[ImageDamage]:
+        """The damaged ones among ``image_ids`` (default: every image): parts that no longer
+        match their checksums or are missing. Reads every byte of those images."""
+        with self._read() as conn:
+            return list(scan_images(conn, image_ids))
+
+    def image_count(self) -> int:
+        """How many images the project holds (every round of every frame)."""
+        with self._read() as conn:
+            return int(conn.execute("SELECT count(*) FROM image").fetchone()[0])
+
+    def check_images(self, image_ids: Sequence[int]) -> None:
+        """Raise DamagedImageError for the first damaged image of ``image_ids``: its message
+        names the frame and round, and the frame's intact earlier round if there is one."""
+        ids = id_list(image_ids, "Image ids")
+        with self._read() as conn:
+            for damage in scan_images(conn, ids):
+                raise damaged_error(conn, damage.image_id, damage.problems, self.path)
+
+    def _checked_part(self, image_id: int, part: str) -> bytes:
+        with self._read() as conn:
+            data = check_part(conn, image_id, part, self.path)
+        if data is None:
+            raise self._missing("image", image_id)
+        return data
 
     def image_embedding(self, image_id: int) -> np.ndarray:
         """An image's embedding as a float32 vector."""
@@ -183,14 +224,17 @@ class ImageHistory(PassLog):
         """
         ids = id_list(image_ids, "Image ids")
         with self._read() as conn:
-            rows = {
-                r[0]: (r[1], r[2])
-                for r in conn.execute(
-                    "SELECT image_id, dim, data FROM image_embedding "
-                    "WHERE image_id IN (SELECT value FROM json_each(?))",
-                    (json.dumps(ids),),
-                )
-            }
+            rows = {}
+            for image_id, dim, data, digest in conn.execute(
+                "SELECT e.image_id, e.dim, e.data, c.embedding_sha256 FROM image_embedding e "
+                "LEFT JOIN image_checksum c ON c.image_id = e.image_id "
+                "WHERE e.image_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(ids),),
+            ).fetchall():
+                problem = part_problem("embedding", data, digest)
+                if problem is not None:
+                    raise damaged_error(conn, image_id, (problem,), self.path)
+                rows[image_id] = (dim, data)
         for image_id in ids:
             if image_id not in rows:
                 raise self._missing("image embedding", image_id)
@@ -258,13 +302,6 @@ class ImageHistory(PassLog):
             ids = [current[f] for f in order if current[f] is not None]
             return ids, self.image_embeddings(ids)
 
-    def _blob(self, sql: str, image_id: int) -> bytes:
-        with self._read() as conn:
-            row = conn.execute(sql, (image_id,)).fetchone()
-        if row is None:
-            raise self._missing("image", image_id)
-        return bytes(row[0])
-
     # ------------------------------------------------------------------ the board
 
     def board(self) -> list[BoardCard]:
@@ -284,17 +321,21 @@ class ImageHistory(PassLog):
                            (SELECT max(round) FROM image i WHERE i.frame_id = f.id) AS latest
                     FROM frame f
                 )
-                SELECT card.*, ci.source_hash, t.png, ci.round
+                SELECT card.*, ci.source_hash, t.png, ci.round, c.thumbnail_sha256
                 FROM card
                 LEFT JOIN image ci ON ci.id = card.current_id
                 LEFT JOIN image_thumbnail t ON t.image_id = card.current_id
+                LEFT JOIN image_checksum c ON c.image_id = card.current_id
                 ORDER BY card.position
                 """
             ).fetchall()
         cards = []
         for row in rows:
             frame = _frame_from_row(row[:13])
-            current_id, image_count, latest, image_hash, thumbnail, current_round = row[13:]
+            current_id, image_count, latest, image_hash, thumbnail, current_round, digest = row[13:]
+            damaged = current_id is not None and (
+                part_problem("thumbnail", thumbnail, digest) is not None
+            )
             prompt = compile_card(frame.character, frame.interaction, frame.scene, cast)
             stale = current_id is not None and image_hash != card_source_hash(
                 prompt, frame.pose_json, frame.seed_override
@@ -304,12 +345,13 @@ class ImageHistory(PassLog):
                     frame=frame,
                     compiled_prompt=prompt,
                     current_image_id=current_id,
-                    thumbnail_png=bytes(thumbnail) if thumbnail is not None else None,
+                    thumbnail_png=None if damaged or thumbnail is None else bytes(thumbnail),
                     image_count=image_count,
                     latest_round=latest,
                     stale=stale,
                     posed=frame.posed,
                     current_round=current_round,
+                    thumbnail_damaged=damaged,
                 )
             )
         return cards

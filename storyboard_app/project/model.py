@@ -290,11 +290,13 @@ class PassInfo:
     created: datetime
     finished: datetime | None
     error: str
+    superseded_by: int | None = None  # a later pass that draws this one's remaining frames
 
     @property
     def resumable(self) -> bool:
-        """Interrupted, cancelled and failed passes can be resumed (``reopen_pass``)."""
-        return self.status in ("interrupted", "cancelled", "failed")
+        """Interrupted, cancelled and failed passes can be resumed (``reopen_pass``), unless a
+        later pass superseded them."""
+        return self.status in ("interrupted", "cancelled", "failed") and self.superseded_by is None
 
 
 @dataclass(frozen=True)
@@ -302,7 +304,8 @@ class BoardCard:
     """Everything the board shows for one frame, read in one go (no full-size image).
 
     ``stale``: the frame has a current image and its card (compiled prompt, pose, seed
-    override) changed since that image was made.
+    override) changed since that image was made. ``thumbnail_damaged``: the current image's
+    thumbnail does not match its checksum (``thumbnail_png`` is then None).
     """
 
     frame: Frame
@@ -314,3 +317,4 @@ class BoardCard:
     stale: bool
     posed: bool
     current_round: int | None = None  # the round of the current image (chosen or latest)
+    thumbnail_damaged: bool = False

@@ -2,7 +2,9 @@
 
 One pass runs at a time. A pass left running by a crash is marked interrupted when the
 project is next opened for writing; ``reopen_pass`` resumes an interrupted or cancelled pass
-with its recorded frames, reference set and settings.
+with its recorded frames, reference set and settings. A new pass that draws every frame an
+unfinished pass still owed supersedes it (table ``pass_superseded``): those frames are then
+drawn against newer references, and resuming the old pass would only add outdated rounds.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ FINAL_STATUSES = ("complete", "cancelled", "failed")
 RESUMABLE_STATUSES = ("interrupted", "cancelled", "failed")
 _PASS_COLUMNS = (
     "id, kind, status, frame_ids_json, reference_image_ids_json, settings_json, created, "
-    "finished, error"
+    "finished, error, "
+    "(SELECT s.by_pass_id FROM pass_superseded s WHERE s.pass_id = render_pass.id)"
 )
 
 
 def _pass_from_row(row: tuple[Any, ...]) -> PassInfo:
-    pass_id, kind, status, frames, references, settings, created, finished, error = row
+    pass_id, kind, status, frames, references, settings, created, finished, error, by = row
     return PassInfo(
         id=pass_id,
         kind=kind,
@@ -39,6 +42,7 @@ def _pass_from_row(row: tuple[Any, ...]) -> PassInfo:
         created=parse_time(created),
         finished=parse_time(finished) if finished else None,
         error=error,
+        superseded_by=by,
     )
 
 
@@ -74,7 +78,8 @@ class PassLog(StoryEditing):
 
         ``reference_image_ids`` is the reference set every frame attends to (in order);
         ``settings`` is the pass's generation settings as JSON data. Only one pass runs at
-        a time (PassStateError otherwise).
+        a time (PassStateError otherwise). Unfinished passes whose remaining frames are all
+        among ``frame_ids`` are superseded by the new one.
         """
         if not isinstance(kind, str) or not kind.strip():
             raise InvalidValueError(f"A pass kind must be non-empty text, not {kind!r}.")
@@ -102,7 +107,24 @@ class PassLog(StoryEditing):
                     now_text(),
                 ),
             )
-            return int(cursor.lastrowid)
+            pass_id = int(cursor.lastrowid)
+            self._supersede(conn, pass_id, set(frames))
+            return pass_id
+
+    def _supersede(self, conn: sqlite3.Connection, pass_id: int, frames: set[int]) -> None:
+        rows = conn.execute(
+            f"SELECT {_PASS_COLUMNS} FROM render_pass WHERE id < ? "
+            "AND status IN ('interrupted', 'cancelled', 'failed') "
+            "AND id NOT IN (SELECT pass_id FROM pass_superseded)",
+            (pass_id,),
+        ).fetchall()
+        for info in map(_pass_from_row, rows):
+            pending = self._pending_in(conn, info)
+            if pending and set(pending) <= frames:
+                conn.execute(
+                    "INSERT INTO pass_superseded (pass_id, by_pass_id) VALUES (?, ?)",
+                    (info.id, pass_id),
+                )
 
     def finish_pass(self, pass_id: int, status: str, error: str = "") -> PassInfo:
         """End a running pass as "complete", "cancelled" or "failed" (with the error text)."""
@@ -132,6 +154,11 @@ class PassLog(StoryEditing):
             info = self._pass_in(conn, pass_id)
             if info.status not in RESUMABLE_STATUSES:
                 raise PassStateError(f"Pass {pass_id} is {info.status}; it cannot be resumed.")
+            if info.superseded_by is not None:
+                raise PassStateError(
+                    f"Pass {pass_id} was superseded by pass {info.superseded_by}, which draws "
+                    "its remaining frames against newer references; it cannot be resumed."
+                )
             running = conn.execute("SELECT id FROM render_pass WHERE status = 'running'").fetchone()
             if running is not None:
                 raise PassStateError(
@@ -167,12 +194,14 @@ class PassLog(StoryEditing):
         """Interrupted, cancelled and failed passes that can still be resumed, oldest first.
 
         A pass whose reference images were deleted (with their frames) cannot be resumed
-        and is left out; so is one with no frame left to draw.
+        and is left out; so is one with no frame left to draw, and one superseded by a
+        later pass.
         """
         with self._read() as conn:
             rows = conn.execute(
                 f"SELECT {_PASS_COLUMNS} FROM render_pass "
-                "WHERE status IN ('interrupted', 'cancelled', 'failed') ORDER BY id"
+                "WHERE status IN ('interrupted', 'cancelled', 'failed') "
+                "AND id NOT IN (SELECT pass_id FROM pass_superseded) ORDER BY id"
             ).fetchall()
             return [
                 info

@@ -148,8 +148,9 @@ def plan_iterate(
 
     ``frame_ids`` None means every unlocked frame; ``stale`` keeps only stale frames. Each
     frame gets its own next round number and that round's scale on the story's schedule.
-    Raises NothingToDoError when no frame qualifies, ProjectError when a frame has no image.
-    One board snapshot answers everything (no per-frame queries).
+    Raises NothingToDoError when no frame qualifies, ProjectError when a frame has no image,
+    DamagedImageError when a current image (a reference) fails its checksum. One board
+    snapshot answers the planning (no per-frame queries).
     """
     settings = store.settings()
     cards = store.board()
@@ -173,10 +174,12 @@ def plan_iterate(
             "No stale frame to re-draw." if stale else "Every selected frame is locked."
         )
     jobs = [_job(c, settings, (c.latest_round or 0) + 1) for c in chosen]
+    references = tuple(c.current_image_id for c in cards if c.current_image_id is not None)
+    store.check_images(references)  # a damaged reference would steer every frame
     return PlannedPass(
         "stale" if stale else "iterate",
         tuple(jobs),
-        tuple(c.current_image_id for c in cards),
+        references,
         generation_settings(store, fast=fast, style=style),
         settings.rounds,
     )
@@ -201,6 +204,7 @@ def plan_resume(store: ProjectStore, pass_id: int | None = None) -> PlannedPass:
         raise ProjectError(f"Pass {info.id} has no usable record of its jobs.") from None
     if not jobs:
         raise NothingToDoError(f"Pass {info.id} has no frame left to draw.")
+    store.check_images(info.reference_image_ids)
     return PlannedPass("resume", jobs, info.reference_image_ids, generation, schedule, info.id)
 
 

@@ -13,6 +13,7 @@ SQLite version that ran the migration.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -24,7 +25,7 @@ from storyboard_app.project.model import StorySettings
 from storyboard_app.project.search import create_search_index
 
 APPLICATION_ID = 0x53544954  # "STIT"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Pages of new files. Most bytes are PNG blobs spilling over many pages: 16 KiB pages halve
 # the integrity check and commit times of 4 KiB ones, while small edits stay cheap, and a
 # 1280-d float16 embedding still fits in its row without an overflow page.
@@ -40,6 +41,8 @@ TABLES = (
     "image_png",
     "image_thumbnail",
     "image_embedding",
+    "image_checksum",
+    "pass_superseded",
 )
 
 _V1 = """
@@ -153,8 +156,52 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
     create_search_index(conn)
 
 
+_V3 = """
+CREATE TABLE image_checksum (
+    image_id INTEGER PRIMARY KEY REFERENCES image (id) ON DELETE CASCADE,
+    png_sha256 BLOB NOT NULL CHECK (length(png_sha256) = 32),
+    thumbnail_sha256 BLOB NOT NULL CHECK (length(thumbnail_sha256) = 32),
+    embedding_sha256 BLOB NOT NULL CHECK (length(embedding_sha256) = 32)
+) STRICT;
+
+CREATE TABLE pass_superseded (
+    pass_id INTEGER PRIMARY KEY REFERENCES render_pass (id) ON DELETE CASCADE,
+    by_pass_id INTEGER NOT NULL REFERENCES render_pass (id) ON DELETE CASCADE,
+    CHECK (by_pass_id > pass_id)
+) STRICT;
+"""
+
+
+def _sha256(data: bytes | None) -> bytes | None:
+    return None if data is None else hashlib.sha256(data).digest()
+
+
+def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
+    """SHA-256 checksums of every image's PNG, thumbnail and embedding (computed here for
+    the images already stored), and the record of passes superseded by later ones."""
+    for statement in _split_statements(_V3):
+        conn.execute(statement)
+    conn.create_function("storyiter_sha256", 1, _sha256, deterministic=True)
+    try:
+        # An image missing one of its parts was damaged before it had a checksum: it gets
+        # none, and the verification reports it.
+        conn.execute(
+            "INSERT INTO image_checksum (image_id, png_sha256, thumbnail_sha256, "
+            "embedding_sha256) SELECT i.id, storyiter_sha256(p.png), storyiter_sha256(t.png), "
+            "storyiter_sha256(e.data) FROM image i JOIN image_png p ON p.image_id = i.id "
+            "JOIN image_thumbnail t ON t.image_id = i.id "
+            "JOIN image_embedding e ON e.image_id = i.id"
+        )
+    finally:
+        conn.create_function("storyiter_sha256", 1, None)
+
+
 # MIGRATIONS[n] takes a file from version n to n + 1. Append only; never edit a released one.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_0_to_1, _migrate_1_to_2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _migrate_0_to_1,
+    _migrate_1_to_2,
+    _migrate_2_to_3,
+)
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

@@ -295,6 +295,7 @@ class ProjectStore(ImageHistory):
         with self._read() as conn:
             story = self.story()
             cards = self.board()
+            resumable = {info.id for info in self.unfinished_passes()}
             history: dict[int, list[dict[str, int]]] = {}
             for image_id, frame_id, pass_id, rnd in conn.execute(
                 "SELECT id, frame_id, pass_id, round FROM image ORDER BY round, id"
@@ -331,6 +332,9 @@ class ProjectStore(ImageHistory):
                         "created": info.created.isoformat(),
                         "finished": info.finished.isoformat() if info.finished else None,
                         "error": info.error,
+                        "superseded_by": info.superseded_by,
+                        "frames_left": len(self.pending_frame_ids(info.id)),
+                        "resumable": info.id in resumable,
                     }
                     for info in self.passes()
                 ],
