@@ -3,8 +3,8 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test check lint format screenshots bench clean icons install-desktop \
-	uninstall-desktop
+.PHONY: setup demo test check lint format screenshots walkthrough bench clean icons \
+	install-desktop uninstall-desktop
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,11 @@ check: lint test
 # (apt: xvfb libxcb-cursor0, which Qt's xcb plugin needs).
 screenshots: setup
 	xvfb-run -a -s "-screen 0 1920x1200x24" $(BIN)/python -m storyboard_app.ui.screenshots docs/screenshots
+
+# A writer's walk through the real app with real input (xdotool under Xvfb), one screenshot
+# per step (apt: xvfb xdotool libxcb-cursor0).
+walkthrough: setup
+	xvfb-run -a -s "-screen 0 1920x1200x24" $(BIN)/python -m storyboard_app.ui.walkthrough docs/screenshots/walkthrough
 
 bench: setup
 	$(BIN)/python bench/engine_scaling.py
