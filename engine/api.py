@@ -272,6 +272,9 @@ class FrameResult:
     image: Any  # PIL.Image.Image (treated as immutable)
     embedding: np.ndarray  # (D,) float32
     record: ImageRecord
+    # The card's text (no style wrapper) through SDXL's second text encoder, pooled and
+    # projected: in the image embedding's space. None when the widths differ.
+    text_embedding: np.ndarray | None = None
 
 
 class EventKind(StrEnum):

@@ -81,6 +81,7 @@ class StoryIterEngine:
         self.runtime = runtime or RuntimeSettings()
         self._cache = cache or ModelCache()
         self._text_cache: OrderedDict[tuple[Any, ...], tuple[torch.Tensor, ...]] = OrderedDict()
+        self._card_text_cache: dict[str, np.ndarray | None] = {}
         self.encode_count = 0  # images run through the CLIP image encoder (for benchmarks)
         self.text_encode_count = 0
         self._learned_batch: dict[tuple[Any, ...], int] = {}  # batch_size=0: sized from memory
@@ -155,6 +156,34 @@ class StoryIterEngine:
         self._text_cache[key] = out
         while len(self._text_cache) > 512:
             self._text_cache.popitem(last=False)
+        return out
+
+    @torch.no_grad()
+    def card_text_embedding(self, prompt: str) -> np.ndarray | None:
+        """The card's text through SDXL's second text encoder (pooled, projected), float32.
+
+        This is the text side of the alignment read-out. None when that encoder's width is not
+        the image embedding's (the two do not share a space then).
+        """
+        if prompt in self._card_text_cache:
+            return self._card_text_cache[prompt]
+        pipe = self.models.base
+        encoder, tokenizer = pipe.text_encoder_2, pipe.tokenizer_2
+        out = None
+        if encoder is not None and tokenizer is not None:
+            width = getattr(encoder.config, "projection_dim", None)
+            if width == self.models.image_embed_dim:
+                ids = tokenizer(
+                    prompt,
+                    padding="max_length",
+                    max_length=tokenizer.model_max_length,
+                    truncation=True,
+                    return_tensors="pt",
+                ).input_ids.to(getattr(pipe, "_execution_device", self.models.device))
+                out = encoder(ids).text_embeds[0].float().cpu().numpy()
+        self._card_text_cache[prompt] = out
+        while len(self._card_text_cache) > 4096:
+            self._card_text_cache.pop(next(iter(self._card_text_cache)))
         return out
 
     # ------------------------------------------------------------------ passes
@@ -340,6 +369,7 @@ class StoryIterEngine:
                 image=image,
                 embedding=embeddings[k],
                 record=self._record(job, request, style, sent[k], steps, batch.posed, ref_ids),
+                text_embedding=self.card_text_embedding(job.prompt),
             )
             for k, (job, image) in enumerate(zip(batch.jobs, images, strict=True))
         ]

@@ -11,11 +11,19 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from storyboard_app.cli import export, models, project_commands, render, thumbnail, verify
+from storyboard_app.cli import (
+    export,
+    models,
+    project_commands,
+    render,
+    report,
+    thumbnail,
+    verify,
+)
 from storyboard_app.project.errors import ProjectError
 from storyboard_app.versions import add_version_option
 
-SUBCOMMAND_MODULES = (project_commands, render, export, models, thumbnail, verify)
+SUBCOMMAND_MODULES = (project_commands, render, export, models, report, verify, thumbnail)
 
 
 def build_parser() -> argparse.ArgumentParser:

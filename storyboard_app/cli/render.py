@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--rounds", type=int, help="iterations to run (default: finish the schedule)")
     r.add_argument("--frames", type=frame_ranges, help="frame numbers, e.g. 1,3-5")
     r.add_argument("--stale", action="store_true", help="re-draw only stale frames")
+    r.add_argument(
+        "--drifting", action="store_true", help="re-iterate the frames `report` flags as drifting"
+    )
     r.add_argument("--fast", action="store_true", help="LCM UNet, 4 steps")
     r.add_argument("--style")
     r.add_argument("--resume", action="store_true", help="finish an interrupted pass")
@@ -50,6 +53,17 @@ def cmd_render(args: argparse.Namespace) -> int:
             if bad:
                 raise ProjectError(f"Frame {bad[0]} does not exist (the story has {len(frames)}).")
             frame_ids = [frames[n - 1].id for n in args.frames]
+        if args.drifting:
+            from storyboard_app.project.report import story_report
+
+            drifting = story_report(store).drifting_frame_ids()
+            if not drifting:
+                print(f"{args.path}: no frame drifts; nothing to re-iterate.")
+                return 0
+            frame_ids = [f for f in (frame_ids or drifting) if f in drifting]
+            if not frame_ids:
+                print(f"{args.path}: none of the chosen frames drifts; nothing to re-iterate.")
+                return 0
         from dataclasses import replace
 
         runtime = replace(runtime, batch_size=store.settings().batch_size or runtime.batch_size)

@@ -36,6 +36,13 @@ from storyboard_app.project.imaging import (
 )
 from storyboard_app.project.model import BoardCard, ImageInfo
 from storyboard_app.project.passes import PassLog, id_list, json_text
+from storyboard_app.project.readouts import (
+    Readout,
+    ReadoutTracker,
+    frame_cast,
+    insert_readout,
+    read_readouts,
+)
 from storyboard_app.project.search import BoardQuery, matching_frame_ids
 
 _IMAGE_COLUMNS = (
@@ -98,6 +105,7 @@ class ImageHistory(PassLog):
         width: int,
         height: int,
         thumbnail_png: bytes | None = None,
+        readout: Readout | None = None,
     ) -> int:
         """Store one generated image in one transaction and return its id.
 
@@ -105,7 +113,8 @@ class ImageHistory(PassLog):
         in, float16 stored), their SHA-256 checksums and the engine's record go in together
         or not at all. The pass
         must be running; ``source_hash`` is the frame's ``source_hash`` when the job was
-        planned; ``width``/``height`` must match the PNG.
+        planned; ``width``/``height`` must match the PNG. ``readout`` (its consistency
+        figures) is stored with it.
         """
         if isinstance(round, bool) or not isinstance(round, int) or round < 0:
             raise InvalidValueError(f"An image round must be a whole number >= 0, not {round!r}.")
@@ -164,6 +173,8 @@ class ImageHistory(PassLog):
                 "embedding_sha256) VALUES (?, ?, ?, ?)",
                 (image_id, sha256(bytes(png)), sha256(bytes(thumbnail)), sha256(embedding_bytes)),
             )
+            if readout is not None:
+                insert_readout(conn, image_id, readout)
             return image_id
 
     # ------------------------------------------------------------------ reading images
@@ -301,6 +312,38 @@ class ImageHistory(PassLog):
                 self._require_ids(conn, "frame", order, "frame")
             ids = [current[f] for f in order if current[f] is not None]
             return ids, self.image_embeddings(ids)
+
+    # ------------------------------------------------------------------ read-outs
+
+    def image_readouts(self, image_ids: Sequence[int]) -> dict[int, Readout]:
+        """The stored consistency read-outs of ``image_ids`` (those without one are left out)."""
+        with self._read() as conn:
+            return read_readouts(conn, id_list(image_ids, "Image ids"))
+
+    def readout_rows(self) -> list[tuple[int, int, int, Readout | None]]:
+        """Every image as (frame id, image id, round, read-out or None), in commit order."""
+        with self._read() as conn:
+            rows = conn.execute("SELECT id, frame_id, round FROM image ORDER BY id").fetchall()
+            stored = read_readouts(conn, [r[0] for r in rows])
+        return [(int(f), int(i), int(r), stored.get(int(i))) for i, f, r in rows]
+
+    def readout_tracker(self) -> ReadoutTracker:
+        """Cast per frame and every current image's embedding, for read-outs at commit."""
+        with self._read() as conn:
+            cast_names = [name for (name,) in conn.execute("SELECT name FROM cast_member")]
+            rows = conn.execute(
+                "SELECT f.id, f.character || ' ' || f.interaction || ' ' || f.scene, "
+                f"f.chosen_image_id IS NOT NULL, {_CURRENT_IMAGE} FROM frame f"
+            ).fetchall()
+        texts = {int(r[0]): str(r[1]) for r in rows}
+        chosen = {int(r[0]) for r in rows if r[2]}
+        current_of = {int(r[0]): int(r[3]) for r in rows if r[3] is not None}
+        try:
+            embeddings = self.image_embeddings(list(current_of.values())) if current_of else []
+        except InvalidValueError:  # embeddings of different widths: models were changed
+            embeddings, current_of = [], {}
+        current = dict(zip(current_of, embeddings, strict=True))
+        return ReadoutTracker(frame_cast(texts, cast_names), current, chosen)
 
     # ------------------------------------------------------------------ the board
 

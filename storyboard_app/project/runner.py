@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from storyboard_app.project.editing import card_source_hash
 from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.model import BoardCard, StorySettings
+from storyboard_app.project.readouts import ReadoutTracker
 from storyboard_app.project.store import ProjectStore
 
 if TYPE_CHECKING:
@@ -268,10 +269,15 @@ def commit_result(
     job: PlannedJob,
     result: FrameResult,
     encoded: EncodedImage | None = None,
+    tracker: ReadoutTracker | None = None,
 ) -> int:
-    """Store one engine result (image, thumbnail, embedding, record) in one transaction."""
+    """Store one engine result (image, thumbnail, embedding, record, read-out) in one
+    transaction; ``tracker`` (the story as the pass sees it) gives the read-out."""
     encoded = encoded or encode_result(result)
-    return store.commit_image(
+    readout = None
+    if tracker is not None:
+        readout = tracker.readout(job.frame_id, result.embedding, result.text_embedding)
+    image_id = store.commit_image(
         pass_id=pass_id,
         frame_id=job.frame_id,
         round=job.round,
@@ -284,7 +290,11 @@ def commit_result(
         ip_scale=job.ip_scale,
         width=result.image.width,
         height=result.image.height,
+        readout=readout,
     )
+    if tracker is not None:
+        tracker.committed(job.frame_id, result.embedding)
+    return image_id
 
 
 ENCODE_THREADS = max(1, min(4, (os.cpu_count() or 2) - 1))
@@ -327,11 +337,12 @@ def run_pass(
         while pending and (wait or pending[0][1].done()):
             result, future = pending.popleft()
             job = jobs[result.frame_id]
-            image_id = commit_result(store, pass_id, job, result, future.result())
+            image_id = commit_result(store, pass_id, job, result, future.result(), tracker)
             outcome.image_ids.append(image_id)
             if on_commit:
                 on_commit(job.frame_id, image_id)
 
+    tracker = store.readout_tracker()
     try:
         request = build_request(store, plan, pass_id)
         with ThreadPoolExecutor(ENCODE_THREADS, thread_name_prefix="png") as pool:
