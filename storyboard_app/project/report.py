@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from engine import embeddings as figures
+from storyboard_app.project.model import BoardCard
 from storyboard_app.project.readouts import Readout, frame_cast
 from storyboard_app.project.store import ProjectStore
 
@@ -145,9 +146,19 @@ class StoryReport:
         }
 
 
-def story_report(store: ProjectStore, round_number: int | None = None) -> StoryReport:
-    """The consistency report of a story: its current images, or its round ``round_number``."""
-    board = store.board()
+def story_report(
+    store: ProjectStore,
+    round_number: int | None = None,
+    *,
+    board: list[BoardCard] | None = None,
+    cast: bool = True,
+) -> StoryReport:
+    """The consistency report of a story: its current images, or its round ``round_number``.
+
+    ``board`` reuses a board snapshot the caller already read; ``cast=False`` leaves out the
+    cast members' round-by-round figures (the only part that reads embeddings).
+    """
+    board = store.board() if board is None else board
     cast_names = [m.name for m in store.cast()]
     texts = {
         c.frame.id: " ".join((c.frame.character, c.frame.interaction, c.frame.scene)) for c in board
@@ -157,7 +168,7 @@ def story_report(store: ProjectStore, round_number: int | None = None) -> StoryR
     for frame_id, image_id, rnd, readout in store.readout_rows():  # commit order: newest wins
         per_frame[frame_id][rnd] = _round_figures(rnd, image_id, readout)
 
-    def selected(card: Any) -> RoundFigures | None:
+    def selected(card: BoardCard) -> RoundFigures | None:
         rounds = per_frame.get(card.frame.id, {})
         if round_number is not None:
             return rounds.get(round_number)
@@ -189,16 +200,16 @@ def story_report(store: ProjectStore, round_number: int | None = None) -> StoryR
                 suggested_image_id=next((r.image_id for r in rounds if r.round == best), None),
             )
         )
-    cast = _cast_reports(store, board, cast_of, per_frame, cast_names)
+    members = _cast_reports(store, board, cast_of, per_frame, cast_names) if cast else ()
     selection = "current" if round_number is None else f"round {round_number}"
     return StoryReport(
         title=store.story().title,
         selection=selection,
         frames=tuple(frames),
-        cast=cast,
+        cast=members,
         alignment=align,
         consistency=consist,
-        summary=_summary(chosen, frames, cast),
+        summary=_summary(chosen, frames, members),
     )
 
 
@@ -249,7 +260,7 @@ def _state(
 
 def _cast_reports(
     store: ProjectStore,
-    board: list[Any],
+    board: list[BoardCard],
     cast_of: dict[int, tuple[str, ...]],
     per_frame: dict[int, dict[int, RoundFigures]],
     cast_names: list[str],

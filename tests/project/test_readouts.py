@@ -54,7 +54,7 @@ def test_every_committed_image_carries_its_readout(tmp_path, engine):
         assert len(rows) == 15 and all(r[3] is not None for r in rows)
         frames = [f.id for f in store.frames()]
         by_frame = {f: [r for r in rows if r[0] == f] for f in frames}
-        for f, images in by_frame.items():
+        for images in by_frame.values():
             assert images[0][3].change is None  # a frame's first image has no previous one
             assert all(r[3].change is not None for r in images[1:])
             # Preview models' text and image widths match, so alignment is measured.
@@ -166,9 +166,9 @@ def test_report_json_and_render_drifting_from_the_command_line(tmp_path, preview
     assert set(data) == {"title", "selection", "thresholds", "summary", "frames", "cast"}
     assert [f["state"] for f in data["frames"]].count("drifting") == 1
     assert data["frames"][2]["state"] == "drifting"
-    assert data["frames"][2]["rounds"][0]["consistency"] < data["thresholds"]["consistency"][
-        "limit"
-    ]
+    assert (
+        data["frames"][2]["rounds"][0]["consistency"] < data["thresholds"]["consistency"]["limit"]
+    )
     assert data["cast"][0]["name"] == "Mara" and data["cast"][0]["frames"] == [1, 2, 3, 4, 5, 6]
     assert data["summary"]["drifting"] == 1
     text = _storyboard("report", str(path))

@@ -10,7 +10,14 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainte
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from storyboard_app.project.model import BoardCard
-from storyboard_app.ui.board.roles import CardRole, PreviewRole, RunStateRole, ThumbnailRole
+from storyboard_app.project.report import FrameReport, FrameState
+from storyboard_app.ui.board.roles import (
+    CardRole,
+    PreviewRole,
+    ReadoutRole,
+    RunStateRole,
+    ThumbnailRole,
+)
 from storyboard_app.ui.shared import theme
 
 PAD = 8
@@ -24,12 +31,16 @@ def card_summary(card: BoardCard) -> str:
     return " · ".join(parts) if parts else "Empty card — write who, doing what, where."
 
 
-def card_badges(card: BoardCard, run_state: str | None) -> list[str]:
+def card_badges(
+    card: BoardCard, run_state: str | None, readout: FrameReport | None = None
+) -> list[str]:
     badges = []
     if run_state in ("drawing", "queued"):
         badges.append(run_state)
     if card.stale:
         badges.append("stale")
+    if readout is not None and readout.state in (FrameState.DRIFTING, FrameState.CONVERGED):
+        badges.append(readout.state.value)
     if card.frame.locked:
         badges.append("locked")
     if card.posed:
@@ -175,7 +186,13 @@ class CardDelegate(QStyledItemDelegate):
             )
             painter.drawText(QRect(rect.left() + PAD, y, inner, tfm.height()), 0, caption)
         y = rect.bottom() - PAD - 18
-        self._paint_badges(painter, rect.left() + PAD, y, card_badges(card, run_state), option.font)
+        self._paint_badges(
+            painter,
+            rect.left() + PAD,
+            y,
+            card_badges(card, run_state, index.data(ReadoutRole)),
+            option.font,
+        )
         painter.restore()
 
     def _paint_image(

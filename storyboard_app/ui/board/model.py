@@ -21,11 +21,13 @@ from PySide6.QtCore import (
 )
 
 from storyboard_app.project.model import BoardCard
+from storyboard_app.project.report import FrameReport, StoryReport, story_report
 from storyboard_app.ui.board.roles import (
     MIME_FRAMES,
     CardRole,
     FrameIdRole,
     PreviewRole,
+    ReadoutRole,
     RunStateRole,
     ThumbnailRole,
 )
@@ -41,6 +43,24 @@ def dragged_frame_ids(data: QMimeData) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip().isdigit()]
 
 
+STATE_HELP = {
+    "drifting": "Drifting: its alignment with the card or its cast consistency is far below "
+    "this story's own level (1.5 robust standard deviations under the story's median).",
+    "converged": "Converged: its last round changed it by a quarter or less of its largest "
+    "change; more rounds are unlikely to help.",
+}
+
+
+def readout_tip(report: FrameReport | None) -> str:
+    """The tooltip lines that explain a card's read-out badge."""
+    if report is None or not report.state.value or report.state.value not in STATE_HELP:
+        return ""
+    lines = [STATE_HELP[report.state.value], *report.reasons]
+    if report.suggested_round is not None:
+        lines.append(f"Suggested round: {report.suggested_round} (see the history panel).")
+    return "\n\n" + "\n".join(lines)
+
+
 class BoardModel(QAbstractListModel):
     """Rows are BoardCard values; the run state and previews come from the run controller."""
 
@@ -53,6 +73,8 @@ class BoardModel(QAbstractListModel):
         self.thumbnails = ThumbnailCache()
         self.run_states: dict[int, str] = {}
         self.previews: dict[int, Any] = {}
+        self.report: StoryReport | None = None
+        self.readouts: dict[int, FrameReport] = {}
         self._timer = QTimer(self, singleShot=True, interval=40)
         self._timer.timeout.connect(self.refresh)
         session.boardChanged.connect(self.schedule_refresh)
@@ -73,10 +95,20 @@ class BoardModel(QAbstractListModel):
         ok, cards = self.session.attempt(self.session.store.board)
         if not ok:
             return
+        ok, report = self.session.attempt(
+            lambda: story_report(self.session.store, board=cards, cast=False)
+        )
+        old_readouts = self.readouts
+        self.report = report if ok else None
+        self.readouts = {f.frame_id: f for f in report.frames} if ok else {}
         old_ids = [c.frame.id for c in self.cards]
         new_ids = [c.frame.id for c in cards]
         if old_ids == new_ids:
-            changed = [i for i, (a, b) in enumerate(zip(self.cards, cards)) if a != b]
+            changed = [
+                i
+                for i, (a, b) in enumerate(zip(self.cards, cards))
+                if a != b or old_readouts.get(a.frame.id) != self.readouts.get(a.frame.id)
+            ]
             self.cards = cards
             for row in changed:
                 index = self.index(row)
@@ -121,7 +153,7 @@ class BoardModel(QAbstractListModel):
             return card.compiled_prompt or "(empty card)"
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = card.compiled_prompt or "An empty card: write a character, action and scene."
-            return f"Frame {frame.position + 1}: {tip}"
+            return f"Frame {frame.position + 1}: {tip}" + readout_tip(self.readouts.get(frame.id))
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"Frame {frame.position + 1}, {frame.shot_label}: {card.compiled_prompt}"
         if role == CardRole:
@@ -134,6 +166,8 @@ class BoardModel(QAbstractListModel):
             return self.run_states.get(frame.id)
         if role == PreviewRole:
             return self.previews.get(frame.id)
+        if role == ReadoutRole:
+            return self.readouts.get(frame.id)
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

@@ -10,3 +10,4 @@ FrameIdRole = Qt.ItemDataRole.UserRole + 2
 ThumbnailRole = Qt.ItemDataRole.UserRole + 3
 RunStateRole = Qt.ItemDataRole.UserRole + 4
 PreviewRole = Qt.ItemDataRole.UserRole + 5
+ReadoutRole = Qt.ItemDataRole.UserRole + 6  # the frame's FrameReport (consistency read-out)

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard_app.project.model import ImageInfo
+from storyboard_app.project.report import FrameReport, story_report
+from storyboard_app.ui.history.readout_chart import ReadoutChart
 from storyboard_app.ui.shared import theme
 from storyboard_app.ui.shared.images import fitted, image_from_png
 from storyboard_app.ui.shared.session import ProjectSession
@@ -65,6 +67,15 @@ class HistoryPanel(QWidget):
         self.details = QLabel(objectName="Hint")
         self.details.setWordWrap(True)
         self.heading = QLabel(objectName="SectionTitle")
+        self.readout: FrameReport | None = None
+        self.chart = ReadoutChart()
+        self.chart.roundClicked.connect(self.select_image)
+        self.suggested_button = QPushButton("Use suggested round")
+        self.suggested_button.setToolTip(
+            "The round that balances alignment with the card and consistency with the other "
+            "frames best, over this frame's rounds (see the curves)"
+        )
+        self.suggested_button.clicked.connect(self.use_suggested)
 
         self.large = QLabel()
         self.large.setFixedSize(LARGE, LARGE)
@@ -91,10 +102,12 @@ class HistoryPanel(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.heading)
         left.addWidget(self.strip, 1)
+        left.addWidget(self.chart)
         left.addWidget(self.details)
         buttons = QVBoxLayout()
         for button in (
             self.use_button,
+            self.suggested_button,
             self.latest_button,
             self.compare_button,
             self.view_button,
@@ -126,7 +139,9 @@ class HistoryPanel(QWidget):
         self.strip.clear()
         self.images = []
         self.current_image_id = None
+        self.readout = None
         if frame is None:
+            self.chart.set_report(None)
             self.heading.setText("History")
             self.details.setText("Select a frame to see every image it has had.")
             self._update_buttons()
@@ -134,6 +149,10 @@ class HistoryPanel(QWidget):
         ok, images = self.session.attempt(lambda: self.session.store.images_of_frame(frame.id))
         self.images = images if ok else []
         self.current_image_id = self.session.store.current_image_id(frame.id)
+        ok, report = self.session.attempt(lambda: story_report(self.session.store, cast=False))
+        if ok:
+            self.readout = next((f for f in report.frames if f.frame_id == frame.id), None)
+        self.chart.set_report(self.readout)
         chosen = frame.chosen_image_id
         self.heading.setText(
             f"History of frame {frame.position + 1} · {len(self.images)} image(s)"
@@ -202,6 +221,15 @@ class HistoryPanel(QWidget):
         ids = self.selected_image_ids()
         frame = self.session.frame(self.frame_id) if self.frame_id is not None else None
         self.use_button.setEnabled(len(ids) == 1 and ids[0] != self.current_image_id)
+        suggested = self.readout.suggested_image_id if self.readout is not None else None
+        self.suggested_button.setEnabled(
+            suggested is not None and suggested != self.current_image_id
+        )
+        self.suggested_button.setText(
+            "Use suggested round"
+            if self.readout is None or self.readout.suggested_round is None
+            else f"Use suggested: round {self.readout.suggested_round}"
+        )
         self.latest_button.setEnabled(frame is not None and frame.chosen_image_id is not None)
         self.compare_button.setEnabled(len(ids) == 2 or (len(ids) == 1 and len(self.images) > 1))
         self.view_button.setEnabled(len(ids) >= 1)
@@ -213,6 +241,13 @@ class HistoryPanel(QWidget):
         ids = self.selected_image_ids()
         if self.frame_id is not None and len(ids) == 1:
             self.session.choose_image(self.frame_id, ids[0])
+
+    def use_suggested(self) -> None:
+        """Make the suggested round's image the frame's current image (undoable)."""
+        if self.frame_id is not None and self.readout is not None:
+            image_id = self.readout.suggested_image_id
+            if image_id is not None:
+                self.session.choose_image(self.frame_id, image_id)
 
     def follow_latest(self) -> None:
         if self.frame_id is not None:

@@ -107,8 +107,9 @@ class RunPanel(QWidget):
         grid.addWidget(action_button(actions["iterate_all"], primary=True), 0, 0, 1, 2)
         grid.addWidget(action_button(actions["iterate_selected"]), 1, 0)
         grid.addWidget(action_button(actions["iterate_stale"]), 1, 1)
-        grid.addWidget(action_button(actions["resume"]), 2, 0)
-        grid.addWidget(action_button(actions["cancel"]), 2, 1)
+        grid.addWidget(action_button(actions["iterate_drifting"]), 2, 0, 1, 2)
+        grid.addWidget(action_button(actions["resume"]), 3, 0)
+        grid.addWidget(action_button(actions["cancel"]), 3, 1)
 
         self.progress = QProgressBar(minimum=0, maximum=1000, textVisible=False)
         self.progress.setFixedHeight(8)

@@ -24,6 +24,8 @@ BADGES = {
     "drawing": (QColor("#1f6f43"), QColor("#dcf2e4")),
     "queued": (QColor("#4b5563"), QColor("#eef0f3")),
     "preview": (QColor("#8a5a00"), QColor("#fbefd5")),
+    "drifting": (QColor("#9a3412"), QColor("#fde8dc")),
+    "converged": (QColor("#3f6212"), QColor("#ecf5dc")),
 }
 
 STYLE_SHEET = """

@@ -48,10 +48,20 @@ ACTIONS: dict[str, tuple[str, tuple[str | QKeySequence.StandardKey, ...], str]] 
     "iterate_all": ("Iterate &All", ("Ctrl+R",), "Round 0 where missing, then every round"),
     "iterate_selected": ("Iterate &Selected", ("Ctrl+Shift+R",), "One round of the selection"),
     "iterate_stale": ("Iterate S&tale", ("Ctrl+Alt+R",), "Re-draw the frames whose card changed"),
+    "iterate_drifting": (
+        "Iterate &Drifting",
+        ("Ctrl+Alt+D",),
+        "One round of the frames whose alignment or consistency drifts from the story's",
+    ),
     "resume": ("&Resume", ("F5",), "Finish the last cancelled or interrupted pass"),
     "cancel": ("&Cancel", ("Ctrl+.",), "Stop within one step; drawn images are kept"),
     "use_image": ("&Use This Image", ("Ctrl+U",), "Make the image chosen in the history current"),
     "flipbook": ("Story at &Round…", ("Ctrl+Shift+F",), "Every frame as it stood after round N"),
+    "story_consistency": (
+        "Story &Consistency…",
+        (),
+        "Each cast member's consistency across the story, round by round; drifting frames",
+    ),
     "models": ("&Models…", ("Ctrl+,",), "Model files, device, precision, offload, Check"),
     "about": ("&About", (), "About StoryIter Studio"),
 }
@@ -123,8 +133,8 @@ def build_menus(
     view.addAction(actions["reset_layout"])
 
     run = bar.addMenu("&Run")
-    for name in ("iterate_all", "iterate_selected", "iterate_stale", "resume", None, "cancel",
-                 None, "use_image", "flipbook"):  # fmt: skip
+    for name in ("iterate_all", "iterate_selected", "iterate_stale", "iterate_drifting", "resume",
+                 None, "cancel", None, "use_image", "flipbook", "story_consistency"):  # fmt: skip
         run.addSeparator() if name is None else run.addAction(actions[name])
 
     models = bar.addMenu("&Models")
@@ -174,9 +184,10 @@ def update_enabled(
     a["undo"].setStatusTip(undo)
     a["redo"].setToolTip(redo)
     a["redo"].setStatusTip(redo)
-    for name in ("iterate_all", "iterate_stale"):
+    for name in ("iterate_all", "iterate_stale", "iterate_drifting"):
         a[name].setEnabled(open_ and not busy)
     a["resume"].setEnabled(bool(open_ and not busy and controller and controller.resumable))
+    a["story_consistency"].setEnabled(open_)
     a["iterate_selected"].setEnabled(open_ and not busy and selected)
     a["cancel"].setEnabled(bool(busy and controller and controller.state == "running"))
     a["use_image"].setEnabled(open_)

@@ -427,6 +427,8 @@ class MainWindow(QMainWindow):
             "iterate_all": lambda: self.iterate("all"),
             "iterate_selected": lambda: self.iterate("selected"),
             "iterate_stale": lambda: self.iterate("stale"),
+            "iterate_drifting": lambda: self.iterate("drifting"),
+            "story_consistency": on_story(StoryActions.story_consistency),
             "resume": lambda: self.iterate("resume"),
             "cancel": lambda: self.controller and self.controller.cancel(),
             "use_image": lambda: self.session and self.history.use_selected(),
@@ -443,7 +445,7 @@ class MainWindow(QMainWindow):
         self.default_layout()
 
     def iterate(self, action: str) -> bool:
-        """Start a run: "all", "selected", "stale" or "resume"."""
+        """Start a run: "all", "selected", "stale", "drifting" or "resume"."""
         if self.story is None:
             return False
         started = self.story.iterate(action)

@@ -179,8 +179,23 @@ class StoryActions:
     # ------------------------------------------------------------------ running
 
     def iterate(self, action: str) -> bool:
-        """Start a run: "all", "selected", "stale" or "resume"."""
+        """Start a run: "all", "selected", "stale", "drifting" or "resume"."""
         frame_ids: tuple[int, ...] = ()
+        if action == "drifting":
+            from storyboard_app.project.report import story_report
+
+            self.session.flush()
+            report = story_report(self.session.store, cast=False)
+            locked = {f.id for f in self.session.store.frames() if f.locked}
+            frame_ids = tuple(f for f in report.drifting_frame_ids() if f not in locked)
+            if not frame_ids:
+                self.messages.show_message(
+                    "No frame drifts: every unlocked frame's alignment and consistency are "
+                    "within the story's own range.",
+                    "info",
+                )
+                return False
+            action = "selected"
         if action == "selected":
             frames = [self.session.frame(i) for i in self.board.selected_frame_ids()]
             frame_ids = tuple(f.id for f in frames if f is not None and not f.locked)
@@ -229,6 +244,12 @@ class StoryActions:
         from storyboard_app.ui.history.viewers import ImageDialog
 
         ImageDialog(self.session.store, image_id, self.parent).exec()
+
+    def story_consistency(self) -> None:
+        from storyboard_app.ui.history.consistency_dialog import ConsistencyDialog
+
+        self.session.flush()
+        ConsistencyDialog(self.session.store, self.parent).exec()
 
     def flipbook(self) -> None:
         from storyboard_app.ui.history.flipbook import FlipbookDialog
