@@ -25,7 +25,7 @@ CREATE TABLE image_readout (
     alignment REAL CHECK (alignment IS NULL OR alignment BETWEEN -1.001 AND 1.001),
     consistency REAL CHECK (consistency IS NULL OR consistency BETWEEN -1.001 AND 1.001),
     change REAL CHECK (change IS NULL OR change BETWEEN -0.001 AND 2.001),
-    cast_json TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(cast_json))
+    cast_json TEXT NOT NULL DEFAULT '{}' CHECK (cast_json LIKE '{%}')
 ) STRICT
 """
 

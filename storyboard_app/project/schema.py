@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from functools import cache
 
 from storyboard_app.project.model import StorySettings
+from storyboard_app.project.readouts import READOUT_TABLE_SQL, backfill
 from storyboard_app.project.search import create_search_index
 
 APPLICATION_ID = 0x53544954  # "STIT"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Pages of new files. Most bytes are PNG blobs spilling over many pages: 16 KiB pages halve
 # the integrity check and commit times of 4 KiB ones, while small edits stay cheap, and a
 # 1280-d float16 embedding still fits in its row without an overflow page.
@@ -43,6 +44,7 @@ TABLES = (
     "image_embedding",
     "image_checksum",
     "pass_superseded",
+    "image_readout",
 )
 
 _V1 = """
@@ -196,11 +198,19 @@ def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
         conn.create_function("storyiter_sha256", 1, None)
 
 
+def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
+    """Consistency read-outs: one row per image (alignment, cast consistency, change),
+    computed for the images already stored from their embeddings (alignment stays empty)."""
+    conn.execute(READOUT_TABLE_SQL)
+    backfill(conn)
+
+
 # MIGRATIONS[n] takes a file from version n to n + 1. Append only; never edit a released one.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_0_to_1,
     _migrate_1_to_2,
     _migrate_2_to_3,
+    _migrate_3_to_4,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import subprocess
@@ -12,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from engine import embeddings as fig
 from engine.api import RuntimeSettings
@@ -20,6 +18,7 @@ from engine.story_iter import StoryIterEngine
 from storyboard_app.project import runner
 from storyboard_app.project.report import FrameState, story_report
 from storyboard_app.project.store import ProjectStore
+from tests.project.readout_story import drifting_story
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "release-0.1.0.storyiter"
 STORY = """@Mara: a lighthouse keeper in a yellow coat
@@ -95,51 +94,9 @@ def test_a_project_of_release_0_1_0_is_brought_forward_with_readouts(tmp_path):
     assert FIXTURE.read_bytes() == before
 
 
-def _crafted(tmp_path: Path, odd: int) -> tuple[Path, list[int]]:
-    """Six frames of @Mara whose images' embeddings are constructed: frame ``odd`` shows
-    someone else (an orthogonal look), the others one look with a little noise."""
-    text = "@Mara: a keeper\n" + "".join(f"@Mara | step {k} | room\n" for k in range(6))
-    store = _new(tmp_path / "crafted.storyiter", text)
-    rng = np.random.default_rng(1)
-    dim = 32  # the micro preview image encoder's width
-    mara = rng.normal(size=dim)
-    other = rng.normal(size=dim)
-    other -= other @ mara / (mara @ mara) * mara
-    png = io.BytesIO()
-    Image.new("RGB", (64, 64), "gray").save(png, format="PNG")
-    frames = [f.id for f in store.frames()]
-    tracker = store.readout_tracker()
-    pass_id = store.begin_pass("round0", frames, [], {})
-    for k, frame_id in enumerate(frames):
-        look = (other if k == odd else mara) + 0.05 * rng.normal(size=dim)
-        embedding = look.astype(np.float32)
-        store.commit_image(
-            pass_id=pass_id,
-            frame_id=frame_id,
-            round=0,
-            png=png.getvalue(),
-            embedding=embedding,
-            record={},
-            source_hash=runner_hash(store, frame_id),
-            seed=1,
-            ip_scale=0.0,
-            width=64,
-            height=64,
-            readout=tracker.readout(frame_id, embedding, None),
-        )
-        tracker.committed(frame_id, embedding)
-    store.finish_pass(pass_id, "complete")
-    store.close()
-    return tmp_path / "crafted.storyiter", frames
-
-
-def runner_hash(store: ProjectStore, frame_id: int) -> str:
-    card = next(c for c in store.board() if c.frame.id == frame_id)
-    return runner.card_source_hash(card.compiled_prompt, card.frame.pose_json, None)
-
-
 def test_the_frame_showing_another_character_is_flagged_drifting(tmp_path):
-    path, frames = _crafted(tmp_path, odd=3)
+    path = tmp_path / "crafted.storyiter"
+    frames = drifting_story(path, odd=3)
     with ProjectStore.open_reader(path) as store:
         report = story_report(store)
     states = [f.state for f in report.frames]
@@ -159,7 +116,8 @@ def _storyboard(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_report_json_and_render_drifting_from_the_command_line(tmp_path, preview_models):
-    path, frames = _crafted(tmp_path, odd=2)
+    path = tmp_path / "crafted.storyiter"
+    frames = drifting_story(path, odd=2)
     out = _storyboard("report", str(path), "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)

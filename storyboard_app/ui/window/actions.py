@@ -59,7 +59,7 @@ ACTIONS: dict[str, tuple[str, tuple[str | QKeySequence.StandardKey, ...], str]] 
     "flipbook": ("Story at &Round…", ("Ctrl+Shift+F",), "Every frame as it stood after round N"),
     "story_consistency": (
         "Story &Consistency…",
-        (),
+        ("Ctrl+Alt+C",),
         "Each cast member's consistency across the story, round by round; drifting frames",
     ),
     "models": ("&Models…", ("Ctrl+,",), "Model files, device, precision, offload, Check"),

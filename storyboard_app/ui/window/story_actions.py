@@ -195,7 +195,9 @@ class StoryActions:
                     "info",
                 )
                 return False
-            action = "selected"
+            self.messages.dismiss()
+            order = RunOrder("selected", frame_ids)
+            return self.panels.controller.start(order, self.model_choice())
         if action == "selected":
             frames = [self.session.frame(i) for i in self.board.selected_frame_ids()]
             frame_ids = tuple(f.id for f in frames if f is not None and not f.locked)
