@@ -28,6 +28,7 @@ class CardState(StrEnum):
     LOCKED = "locked"
     POSED = "posed"
     NO_IMAGE = "no-image"
+    DRIFTING = "drifting"  # from the consistency read-outs (storyboard_app/project/report.py)
 
     @property
     def label(self) -> str:
@@ -35,13 +36,14 @@ class CardState(StrEnum):
         return self.value.replace("-", " ")
 
 
-def card_states(card: BoardCard) -> frozenset[CardState]:
-    """The states a board card is in."""
+def card_states(card: BoardCard, drifting: bool = False) -> frozenset[CardState]:
+    """The states a board card is in (``drifting``: the read-outs flag its frame)."""
     states = {
         CardState.STALE: card.stale,
         CardState.LOCKED: card.frame.locked,
         CardState.POSED: card.posed,
         CardState.NO_IMAGE: card.current_image_id is None,
+        CardState.DRIFTING: drifting,
     }
     return frozenset(state for state, holds in states.items() if holds)
 
@@ -60,12 +62,18 @@ class BoardQuery:
         """Whether this query hides any card at all."""
         return match_expression(self.text) is not None or bool(self.states)
 
-    def admits(self, card: BoardCard, text_matches: frozenset[int] | None) -> bool:
+    def admits(
+        self,
+        card: BoardCard,
+        text_matches: frozenset[int] | None,
+        drifting: frozenset[int] = frozenset(),
+    ) -> bool:
         """Whether ``card`` is shown, given the frame ids whose text matches (None: no text
-        filter; see ``matching_frame_ids``)."""
+        filter; see ``matching_frame_ids``) and the ids of the frames that drift."""
         if text_matches is not None and card.frame.id not in text_matches:
             return False
-        return not self.states or bool(self.states & card_states(card))
+        states = card_states(card, card.frame.id in drifting)
+        return not self.states or bool(self.states & states)
 
 
 def match_expression(text: str) -> str | None:

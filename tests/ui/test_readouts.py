@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from storyboard_app.project.readouts import Readout
 from storyboard_app.project.report import FrameState
+from storyboard_app.project.search import CardState
 from storyboard_app.project.store import ProjectStore
 from storyboard_app.ui.board.roles import ReadoutRole
 from tests.project.readout_story import DIM, commit_round, drifting_story
@@ -46,6 +47,14 @@ def test_the_drifting_card_is_marked_and_iterate_drifting_redraws_only_it(
     states = [model.index(r).data(ReadoutRole).state for r in range(model.rowCount())]
     assert states[2] is FrameState.DRIFTING and states.count(FrameState.DRIFTING) == 1
     assert "Drifting" in model.index(2).data(Qt.ItemDataRole.ToolTipRole)
+
+    # The board's "Drifting" filter shows that card alone, and shows every card again.
+    bar = window.search_bar
+    qtbot.mouseClick(bar.states[CardState.DRIFTING], Qt.MouseButton.LeftButton)
+    hidden = [window.board.isRowHidden(r) for r in range(model.rowCount())]
+    assert hidden == [True, True, False, True, True, True]
+    qtbot.mouseClick(bar.states[CardState.DRIFTING], Qt.MouseButton.LeftButton)
+    assert not any(window.board.isRowHidden(r) for r in range(model.rowCount()))
 
     with qtbot.waitSignal(window.controller.runFinished, timeout=RUN_TIMEOUT_MS) as done:
         _press(qtbot, window, Qt.Key.Key_D)

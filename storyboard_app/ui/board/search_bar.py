@@ -2,7 +2,8 @@
 order, and every edit, stay as they are).
 
 Text goes to the project's full-text index (``store.frames_matching``); the states (stale,
-locked, posed, no image) are read from the board's cards. A card shows when its text has
+locked, posed, no image) are read from the board's cards, "drifting" from the board's
+consistency read-outs. A card shows when its text has
 every word typed and it is in any one of the states chosen. The card being edited never
 disappears while it is edited; hidden cards are never selected, so Delete, Move and Iterate
 Selected act on what is shown.
@@ -13,6 +14,7 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
 
+from storyboard_app.project.report import FrameState
 from storyboard_app.project.search import BoardQuery, CardState
 from storyboard_app.ui.board.view import BoardView
 
@@ -81,11 +83,16 @@ class BoardSearchBar(QWidget):
             ok, matches = session.attempt(lambda: session.store.frames_matching(self.query.text))
             if not ok:
                 return
+        drifting = frozenset(
+            frame_id
+            for frame_id, readout in self.model.readouts.items()
+            if readout.state is FrameState.DRIFTING
+        )
         current = self.board.current_frame_id()
         shown = 0
         first_shown = None
         for row, card in enumerate(self.model.cards):
-            visible = self.query.admits(card, matches) or (
+            visible = self.query.admits(card, matches, drifting) or (
                 keep_current and card.frame.id == current
             )
             self.board.setRowHidden(row, not visible)
