@@ -25,7 +25,7 @@ def _figure(value: float | None) -> str:
 
 def _shade(value: float | None, low: float, high: float) -> QColor | None:
     """A quiet green for the best figures of the table, fading to white for the lowest."""
-    if value is None or high - low < 1e-9:
+    if value is None or high - low < 1e-3:  # no real spread: no shading
         return None
     t = (value - low) / (high - low)
     return QColor(int(255 - 40 * t), int(255 - 12 * t), int(255 - 45 * t))
@@ -68,6 +68,7 @@ class ConsistencyDialog(QDialog):
                 if shade is not None:
                     item.setBackground(shade)
                 self.table.setItem(row, col, item)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         if not report.cast:
             note = "No cast members yet: define @Name in the cast panel and mention them in cards."

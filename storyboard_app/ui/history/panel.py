@@ -69,6 +69,7 @@ class HistoryPanel(QWidget):
         self.heading = QLabel(objectName="SectionTitle")
         self.readout: FrameReport | None = None
         self.chart = ReadoutChart()
+        self.chart.setFixedHeight(THUMB + 36)  # as tall as a round's thumbnail and label
         self.chart.roundClicked.connect(self.select_image)
         self.suggested_button = QPushButton("Use suggested round")
         self.suggested_button.setToolTip(
@@ -101,8 +102,10 @@ class HistoryPanel(QWidget):
 
         left = QVBoxLayout()
         left.addWidget(self.heading)
-        left.addWidget(self.strip, 1)
-        left.addWidget(self.chart)
+        row = QHBoxLayout()
+        row.addWidget(self.strip, 3)
+        row.addWidget(self.chart, 2, Qt.AlignmentFlag.AlignTop)
+        left.addLayout(row, 1)
         left.addWidget(self.details)
         buttons = QVBoxLayout()
         for button in (

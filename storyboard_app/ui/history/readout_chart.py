@@ -28,8 +28,8 @@ class ReadoutChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.report: FrameReport | None = None
-        self.setMinimumHeight(64)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumSize(180, 64)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
         self.setToolTip(
             "Alignment with the card (blue) and consistency with the other frames of its "
@@ -37,7 +37,7 @@ class ReadoutChart(QWidget):
         )
 
     def sizeHint(self) -> QSize:
-        return QSize(320, 72)
+        return QSize(260, 96)
 
     def set_report(self, report: FrameReport | None) -> None:
         self.report = report
@@ -48,7 +48,8 @@ class ReadoutChart(QWidget):
 
     def _plot(self) -> QRectF:
         fm = QFontMetrics(self.font())
-        return QRectF(self.rect()).adjusted(_MARGIN, _MARGIN, -_MARGIN, -_MARGIN - fm.height())
+        side = _MARGIN + fm.horizontalAdvance("R00 ●") / 2  # room for the first and last labels
+        return QRectF(self.rect()).adjusted(side, _MARGIN, -side, -_MARGIN - fm.height())
 
     def _x(self, k: int, n: int, plot: QRectF) -> float:
         return plot.center().x() if n == 1 else plot.left() + plot.width() * k / (n - 1)
