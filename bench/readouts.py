@@ -125,6 +125,9 @@ def main() -> None:
         t = time.perf_counter()
         report = story_report(store)
         report_s = time.perf_counter() - t
+        t = time.perf_counter()
+        story_report(store, cast=False)
+        board_s = time.perf_counter() - t
         store.close()
 
     extra_commit = statistics.median(with_times) - statistics.median(without_times)
@@ -146,6 +149,8 @@ def main() -> None:
             f"{_ms(tracker_times[1:])} |",
             f"| the whole story's report ({len(report.frames)} frames, 2 rounds) | "
             f"{report_s * 1e3:.1f} ms |",
+            f"| the board's and history's read-outs (the same without cast by round) | "
+            f"{board_s * 1e3:.1f} ms |",
             f"| alignment's text encode, per distinct card text (estimate) | "
             f"{TEXT_TF:.3f} TF vs {IMAGE_TF:.0f} TF to draw the image "
             f"({100 * TEXT_TF / IMAGE_TF:.3f} %) |",

@@ -38,10 +38,12 @@ from storyboard_app.project.model import BoardCard, ImageInfo
 from storyboard_app.project.passes import PassLog, id_list, json_text
 from storyboard_app.project.readouts import (
     Readout,
+    ReadoutFrame,
     ReadoutTracker,
     frame_cast,
     insert_readout,
     read_readouts,
+    readout_from_row,
 )
 from storyboard_app.project.search import BoardQuery, matching_frame_ids
 
@@ -320,12 +322,28 @@ class ImageHistory(PassLog):
         with self._read() as conn:
             return read_readouts(conn, id_list(image_ids, "Image ids"))
 
+    def readout_frames(self) -> list[ReadoutFrame]:
+        """Every frame in story order as the read-outs see it (no image is read)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT f.id, f.character || ' ' || f.interaction || ' ' || f.scene, "
+                f"{_CURRENT_IMAGE} FROM frame f ORDER BY f.position"
+            ).fetchall()
+        return [ReadoutFrame(int(i), str(t), None if c is None else int(c)) for i, t, c in rows]
+
     def readout_rows(self) -> list[tuple[int, int, int, Readout | None]]:
         """Every image as (frame id, image id, round, read-out or None), in commit order."""
         with self._read() as conn:
-            rows = conn.execute("SELECT id, frame_id, round FROM image ORDER BY id").fetchall()
-            stored = read_readouts(conn, [r[0] for r in rows])
-        return [(int(f), int(i), int(r), stored.get(int(i))) for i, f, r in rows]
+            rows = conn.execute(
+                "SELECT i.frame_id, i.id, i.round, r.image_id IS NOT NULL, r.alignment, "
+                "r.consistency, r.change, r.cast_json "
+                "FROM image i LEFT JOIN image_readout r ON r.image_id = i.id ORDER BY i.id"
+            ).fetchall()
+        return [
+            (int(f), int(i), int(rnd), readout_from_row(row[4:]) if has else None)
+            for row in rows
+            for f, i, rnd, has in (row[:4],)
+        ]
 
     def readout_tracker(self) -> ReadoutTracker:
         """Cast per frame and every current image's embedding, for read-outs at commit."""

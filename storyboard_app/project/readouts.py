@@ -18,6 +18,7 @@ import numpy as np
 
 from engine import embeddings as figures
 from engine.prompts import mentions
+from storyboard_app.project.model import BoardCard
 
 READOUT_TABLE_SQL = """
 CREATE TABLE image_readout (
@@ -46,6 +47,20 @@ class Readout:
             "change": self.change,
             "cast": dict(self.cast),
         }
+
+
+@dataclass(frozen=True)
+class ReadoutFrame:
+    """What the read-outs need of a frame: its id, its card's text and its current image."""
+
+    frame_id: int
+    text: str  # Character, Interaction and Scene as written (mentions unexpanded)
+    current_image_id: int | None
+
+    @classmethod
+    def of(cls, card: BoardCard) -> ReadoutFrame:
+        f = card.frame
+        return cls(f.id, " ".join((f.character, f.interaction, f.scene)), card.current_image_id)
 
 
 def frame_cast(texts: Mapping[int, str], cast_names: Iterable[str]) -> dict[int, tuple[str, ...]]:
@@ -107,13 +122,19 @@ def read_readouts(conn: sqlite3.Connection, image_ids: Sequence[int]) -> dict[in
         "WHERE image_id IN (SELECT value FROM json_each(?))",
         (json.dumps([int(i) for i in image_ids]),),
     )
-    out = {}
-    for image_id, align, consistency, delta, cast_json in rows:
-        cast = json.loads(cast_json)
-        out[int(image_id)] = Readout(
-            align, consistency, delta, {str(k): float(v) for k, v in cast.items()}
-        )
-    return out
+    return {int(row[0]): readout_from_row(row[1:]) for row in rows}
+
+
+def readout_from_row(row: Sequence[object]) -> Readout:
+    """A read-out from its stored (alignment, consistency, change, cast_json)."""
+    align, consistency, delta, cast_json = row
+    cast = json.loads(str(cast_json)) if cast_json and cast_json != "{}" else {}
+    return Readout(
+        None if align is None else float(align),  # type: ignore[arg-type]
+        None if consistency is None else float(consistency),  # type: ignore[arg-type]
+        None if delta is None else float(delta),  # type: ignore[arg-type]
+        {str(k): float(v) for k, v in cast.items()},
+    )
 
 
 def _clip(value: float | None) -> float | None:

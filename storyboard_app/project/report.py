@@ -24,8 +24,7 @@ from typing import Any
 import numpy as np
 
 from engine import embeddings as figures
-from storyboard_app.project.model import BoardCard
-from storyboard_app.project.readouts import Readout, frame_cast
+from storyboard_app.project.readouts import Readout, ReadoutFrame, frame_cast
 from storyboard_app.project.store import ProjectStore
 
 # Converged: the latest change is at most this share of the frame's largest change.
@@ -150,48 +149,46 @@ def story_report(
     store: ProjectStore,
     round_number: int | None = None,
     *,
-    board: list[BoardCard] | None = None,
+    frames: list[ReadoutFrame] | None = None,
     cast: bool = True,
 ) -> StoryReport:
     """The consistency report of a story: its current images, or its round ``round_number``.
 
-    ``board`` reuses a board snapshot the caller already read; ``cast=False`` leaves out the
+    ``frames`` reuses a board snapshot the caller already read; ``cast=False`` leaves out the
     cast members' round-by-round figures (the only part that reads embeddings).
     """
-    board = store.board() if board is None else board
+    board = store.readout_frames() if frames is None else frames
     cast_names = [m.name for m in store.cast()]
-    texts = {
-        c.frame.id: " ".join((c.frame.character, c.frame.interaction, c.frame.scene)) for c in board
-    }
+    texts = {f.frame_id: f.text for f in board}
     cast_of = frame_cast(texts, cast_names)
     per_frame: dict[int, dict[int, RoundFigures]] = defaultdict(dict)
     for frame_id, image_id, rnd, readout in store.readout_rows():  # commit order: newest wins
         per_frame[frame_id][rnd] = _round_figures(rnd, image_id, readout)
 
-    def selected(card: BoardCard) -> RoundFigures | None:
-        rounds = per_frame.get(card.frame.id, {})
+    def selected(card: ReadoutFrame) -> RoundFigures | None:
+        rounds = per_frame.get(card.frame_id, {})
         if round_number is not None:
             return rounds.get(round_number)
         return next((r for r in rounds.values() if r.image_id == card.current_image_id), None)
 
-    chosen = {c.frame.id: selected(c) for c in board}
+    chosen = {c.frame_id: selected(c) for c in board}
     align = _threshold([r.alignment for r in chosen.values() if r is not None])
     consist = _threshold([r.consistency for r in chosen.values() if r is not None])
-    frames = []
+    reports = []
     for index, card in enumerate(board, start=1):
-        mine = per_frame.get(card.frame.id, {})
+        mine = per_frame.get(card.frame_id, {})
         rounds = tuple(mine[k] for k in sorted(mine))
-        state, reasons = _state(chosen[card.frame.id], rounds, align, consist)
+        state, reasons = _state(chosen[card.frame_id], rounds, align, consist)
         best = figures.suggested_round(
             [r.round for r in rounds],
             [r.alignment for r in rounds],
             [r.consistency for r in rounds],
         )
-        frames.append(
+        reports.append(
             FrameReport(
                 index=index,
-                frame_id=card.frame.id,
-                cast=cast_of.get(card.frame.id, ()),
+                frame_id=card.frame_id,
+                cast=cast_of.get(card.frame_id, ()),
                 current_image_id=card.current_image_id,
                 rounds=rounds,
                 state=state,
@@ -205,11 +202,11 @@ def story_report(
     return StoryReport(
         title=store.story().title,
         selection=selection,
-        frames=tuple(frames),
+        frames=tuple(reports),
         cast=members,
         alignment=align,
         consistency=consist,
-        summary=_summary(chosen, frames, members),
+        summary=_summary(chosen, reports, members),
     )
 
 
@@ -260,7 +257,7 @@ def _state(
 
 def _cast_reports(
     store: ProjectStore,
-    board: list[BoardCard],
+    board: list[ReadoutFrame],
     cast_of: dict[int, tuple[str, ...]],
     per_frame: dict[int, dict[int, RoundFigures]],
     cast_names: list[str],
@@ -272,7 +269,7 @@ def _cast_reports(
             vectors = dict(zip(ids, store.image_embeddings(ids), strict=True))
         except Exception:  # embeddings of different widths (models changed): no group figures
             vectors = {}
-    number = {c.frame.id: k for k, c in enumerate(board, start=1)}
+    number = {c.frame_id: k for k, c in enumerate(board, start=1)}
     reports = []
     for name in cast_names:
         featuring = [fid for fid in number if name in cast_of.get(fid, ())]

@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 )
 
 from storyboard_app.project.model import BoardCard
+from storyboard_app.project.readouts import ReadoutFrame
 from storyboard_app.project.report import FrameReport, StoryReport, story_report
 from storyboard_app.ui.board.roles import (
     MIME_FRAMES,
@@ -96,7 +97,9 @@ class BoardModel(QAbstractListModel):
         if not ok:
             return
         ok, report = self.session.attempt(
-            lambda: story_report(self.session.store, board=cards, cast=False)
+            lambda: story_report(
+                self.session.store, frames=[ReadoutFrame.of(c) for c in cards], cast=False
+            )
         )
         old_readouts = self.readouts
         self.report = report if ok else None
