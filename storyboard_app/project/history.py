@@ -345,6 +345,25 @@ class ImageHistory(PassLog):
             for f, i, rnd, has in (row[:4],)
         ]
 
+    def images_without_alignment(self) -> list[tuple[int, str]]:
+        """Images whose read-out has no alignment yet, as (image id, the card prompt it was
+        drawn from), oldest first (images from before read-outs existed)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT i.id, json_extract(i.record_json, '$.prompt') FROM image i "
+                "JOIN image_readout r ON r.image_id = i.id "
+                "WHERE r.alignment IS NULL ORDER BY i.id"
+            ).fetchall()
+        return [(int(i), str(p)) for i, p in rows if isinstance(p, str) and p]
+
+    def set_alignments(self, alignments: Mapping[int, float]) -> None:
+        """Fill in the alignment of images' read-outs (one transaction)."""
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE image_readout SET alignment = ? WHERE image_id = ?",
+                [(min(max(float(a), -1.0), 1.0), int(i)) for i, a in alignments.items()],
+            )
+
     def readout_tracker(self) -> ReadoutTracker:
         """Cast per frame and every current image's embedding, for read-outs at commit."""
         with self._read() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -106,19 +107,33 @@ def test_the_frame_showing_another_character_is_flagged_drifting(tmp_path):
     assert "consistency" in report.frames[3].reasons[0]
 
 
-def _storyboard(*args: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def cli_env(preview_models, tmp_path_factory) -> dict[str, str]:
+    """An environment whose preview-model cache already holds the session's preview models
+    (nothing reaches the user's own cache or configuration)."""
+    home = tmp_path_factory.mktemp("readouts-cli")
+    cache = home / "cache"
+    shutil.copytree(preview_models.base.parent, cache / "preview-models" / "micro")
+    return os.environ | {
+        "STORYITER_CACHE_DIR": str(cache),
+        "STORYITER_CONFIG_DIR": str(home / "config"),
+    }
+
+
+def _storyboard(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "storyboard_app.cli", *args],
         capture_output=True,
         text=True,
         timeout=300,
+        env=env,
     )
 
 
-def test_report_json_and_render_drifting_from_the_command_line(tmp_path, preview_models):
+def test_report_json_and_render_drifting_from_the_command_line(tmp_path, cli_env):
     path = tmp_path / "crafted.storyiter"
     frames = drifting_story(path, odd=2)
-    out = _storyboard("report", str(path), "--json")
+    out = _storyboard(cli_env, "report", str(path), "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert set(data) == {"title", "selection", "thresholds", "summary", "frames", "cast"}
@@ -129,11 +144,25 @@ def test_report_json_and_render_drifting_from_the_command_line(tmp_path, preview
     )
     assert data["cast"][0]["name"] == "Mara" and data["cast"][0]["frames"] == [1, 2, 3, 4, 5, 6]
     assert data["summary"]["drifting"] == 1
-    text = _storyboard("report", str(path))
+    text = _storyboard(cli_env, "report", str(path))
     assert text.returncode == 0 and "drifting" in text.stdout and "Traceback" not in text.stderr
 
-    render = _storyboard("render", str(path), "--drifting", "--rounds", "1", "--preview-models")
+    render = _storyboard(
+        cli_env, "render", str(path), "--drifting", "--rounds", "1", "--preview-models"
+    )
     assert render.returncode == 0, render.stderr
     with ProjectStore.open_reader(path) as store:
         redrawn = {r[0] for r in store.readout_rows() if r[2] == 1}
     assert redrawn == {frames[2]}  # only the drifting frame was re-iterated
+
+
+def test_alignment_of_migrated_images_is_filled_in_when_the_models_are_there(tmp_path, cli_env):
+    path = tmp_path / "old.storyiter"
+    shutil.copyfile(FIXTURE, path)
+    out = _storyboard(cli_env, "report", str(path), "--fill-alignment", "--preview-models")
+    assert out.returncode == 0, out.stderr
+    assert "Measured the alignment of 12 image(s)." in out.stderr
+    with ProjectStore.open_reader(path) as store:
+        assert all(r[3].alignment is not None for r in store.readout_rows())
+    again = _storyboard(cli_env, "report", str(path), "--fill-alignment", "--preview-models")
+    assert "Every image already has its alignment." in again.stderr
