@@ -342,9 +342,9 @@ def run_pass(
             if on_commit:
                 on_commit(job.frame_id, image_id)
 
-    tracker = store.readout_tracker()
     try:
         request = build_request(store, plan, pass_id)
+        tracker = store.readout_tracker()
         with ThreadPoolExecutor(ENCODE_THREADS, thread_name_prefix="png") as pool:
             try:
                 for result in engine.run_pass(request, cancel=cancel, on_progress=on_progress):
