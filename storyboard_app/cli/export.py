@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from storyboard_app.cli import export_scripts
 from storyboard_app.cli.export_editorial import add_editorial_flags, export_editorial
 from storyboard_app.cli.export_options import add_layout_flags, options_from, with_panel_fits
 from storyboard_app.project.cancel import WriteCancelled, request_cancel, reset_cancel
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--poses", type=Path, help="folder for OpenPose JSON")
     e.add_argument("--zip", type=Path, help="ZIP of PNGs named by shot")
     add_editorial_flags(e)
+    export_scripts.add_arguments(e)
     e.set_defaults(run=cmd_export)
 
 
@@ -77,9 +79,15 @@ def _export(args: argparse.Namespace) -> int:
 
     outputs = (args.pdf, args.png, args.gif, args.poses, args.zip, args.video, args.timeline)
     if not any((*outputs, args.csv)):
+        if export_scripts.requested(args):
+            export_scripts.run(args)
+            return 0
         raise ProjectError(
-            "Say what to export: --pdf, --png, --gif, --poses, --zip, --video, --timeline or --csv."
+            "Say what to export: --pdf, --png, --gif, --poses, --zip, --video, --timeline, "
+            "--csv, --fountain or --storyboarder."
         )
+    if export_scripts.requested(args):
+        export_scripts.run(args)
     ensure_gui_app()
     with ProjectStore.open_reader(args.path) as store:
         board = with_panel_fits(board_from_project(store, args.images), args)

@@ -15,7 +15,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's subcommands to the ``storyboard`` parser."""
     new = sub.add_parser("new", help="create a project file")
     new.add_argument("path", type=Path)
-    new.add_argument("--from-text", type=Path, help="story text: one frame per line")
+    source = new.add_mutually_exclusive_group()
+    source.add_argument("--from-text", type=Path, help="story text: one frame per line")
+    source.add_argument("--from-fountain", type=Path, help="a Fountain screenplay")
+    source.add_argument("--from-fdx", type=Path, help="a Final Draft (.fdx) screenplay")
+    new.add_argument("--prose", action="store_true", help="with --from-text: paragraphs are frames")
+    new.add_argument(
+        "--per-sentence", action="store_true", help="a frame per sentence, not per paragraph"
+    )
     new.add_argument("--title")
     new.set_defaults(run=cmd_new)
     info = sub.add_parser("info", help="frames, images and passes of a project")
@@ -60,20 +67,34 @@ def _info_data(store: Any) -> dict[str, Any]:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from storyboard_app.project.script_files import read_script
     from storyboard_app.project.store import ProjectStore
 
-    text = None
-    if args.from_text is not None:
+    text = script = None
+    if args.from_text is not None and not args.prose:
+        if args.per_sentence:
+            raise ProjectError("--per-sentence reads paragraphs: add --prose.")
         try:
             text = args.from_text.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ProjectError(f"Cannot read story text {args.from_text}: {exc}") from None
-    title = args.title or (args.from_text.stem if args.from_text else args.path.stem)
+    elif args.prose and args.from_text is None:
+        raise ProjectError("--prose says how to read --from-text; give the text file.")
+    source = args.from_fountain or args.from_fdx or (args.from_text if args.prose else None)
+    if source is not None:
+        kind = "fountain" if args.from_fountain else "fdx" if args.from_fdx else "prose"
+        script = read_script(source, kind, per_sentence=args.per_sentence)
+    elif args.per_sentence and text is None:
+        raise ProjectError("--per-sentence applies to a script or prose import.")
+    named = args.from_text or args.from_fountain or args.from_fdx
+    title = args.title or (script.title if script else None) or (named or args.path).stem
     with ProjectStore.create(args.path, title=title) as store:
         if text is not None:
             store.import_story_text(text)
-        n, cast = len(store.frames()), len(store.cast())
-    print(f"Created {args.path}: {n} frame(s), {cast} cast member(s).")
+        if script is not None:
+            store.import_script(script)
+        n, cast, scenes = len(store.frames()), len(store.cast()), len(store.scenes())
+    print(f"Created {args.path}: {scenes} scene(s), {n} frame(s), {cast} cast member(s).")
     return 0
 
 
@@ -90,7 +111,14 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"{data['title']} — {len(data['frames'])} frames, style {s['style']}, seed {s['seed']}")
     if data["read_only"]:
         print(f"Read-only here: {data['read_only']}. It can be read and exported, not changed.")
+    scenes = {scene["id"]: scene for scene in data["scenes"]}
+    shown_scene = None
     for f in data["frames"]:
+        scene = scenes[f["scene_id"]]
+        if scene["id"] != shown_scene and (len(scenes) > 1 or scene["heading"]):
+            number = scene["number"] or scene["index"]
+            print(f"Scene {number}: {scene['heading'] or '(no heading)'}")
+        shown_scene = scene["id"]
         flags = "".join([" [locked]" if f["locked"] else "", " [stale]" if f["stale"] else ""])
         rounds = sorted({i["round"] for i in f["images"]})
         shown = f"rounds {rounds[0]}-{rounds[-1]}" if rounds else "no images"

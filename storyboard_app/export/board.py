@@ -42,10 +42,10 @@ class ExportPanel:
     ``index`` is the 1-based frame number. An empty ``shot_label`` is numbered by the
     options' scheme. ``image_png`` is None for a frame without an image (a placeholder
     is printed). ``action`` is the frame's character / interaction / scene summary and
-    ``caption`` its dialogue or caption. ``duration`` is in seconds. ``scene`` is an
-    optional scene number used by the "1A" and "1-1" numbering schemes (None: same scene
-    as the previous frame, the first frame being scene 1); ``scene_heading`` its heading
-    (``INT. LAMP ROOM - NIGHT``), printed on film sheets where a scene starts.
+    ``caption`` its dialogue or caption. ``duration`` is in seconds. ``scene`` is the
+    printed number of the frame's scene, used by the "1A" and "1-1" numbering schemes
+    (None: same scene as the previous frame, the first frame being scene 1); ``scene_heading``
+    its heading (``INT. LAMP ROOM - NIGHT``), printed on film sheets where a scene starts.
     ``image_fit`` overrides the options' fill / fit for this panel (None: follow them).
     """
 
@@ -57,7 +57,7 @@ class ExportPanel:
     notes: str = ""
     duration: float = 2.0
     pose_json: str | None = None
-    scene: int | None = None
+    scene: int | str | None = None
     scene_heading: str = ""
     image_fit: ImageFit | None = None
 

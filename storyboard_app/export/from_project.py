@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.prompts import resolve_mentions
 from storyboard_app.export.board import ExportBoard, ExportError, ExportPanel
+from storyboard_app.project.numbering import scene_numbers
 from storyboard_app.project.store import ProjectStore
 
 
@@ -29,6 +30,9 @@ def board_from_project(store: ProjectStore, images: str = "chosen") -> ExportBoa
     an empty panel for a frame that has none; a round no frame has is an ExportError.
     """
     kind, round_number = parse_image_choice(images)
+    scenes = store.scenes()
+    numbers = scene_numbers(scenes)
+    headings = {scene.id: scene.heading for scene in scenes}
     panels = []
     rounds_seen: set[int] = set()
     names = {member.name: member.name for member in store.cast()}  # "@Ada" prints as "Ada"
@@ -55,6 +59,8 @@ def board_from_project(store: ProjectStore, images: str = "chosen") -> ExportBoa
                 notes=frame.notes,
                 duration=frame.duration,
                 pose_json=frame.pose_json,
+                scene=numbers.get(frame.scene_id or 0),
+                scene_heading=headings.get(frame.scene_id or 0, ""),
             )
         )
     if kind == "round" and round_number not in rounds_seen:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from storyboard_app.export.board import ExportPanel, ShotNumbering
+from storyboard_app.project.numbering import ShotSlot, number_shots
 
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
     f"{port}{n}" for port in ("com", "lpt") for n in "123456789"
@@ -14,39 +15,16 @@ _MAX_NAME = 80
 _LEADING_NUMBER = re.compile(r"^\d+")
 
 
-def shot_letters(n: int) -> str:
-    """1 -> A, 26 -> Z, 27 -> AA (spreadsheet-style shot letters)."""
-    letters = ""
-    while n > 0:
-        n, rest = divmod(n - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
 def shot_labels(panels: Sequence[ExportPanel], scheme: ShotNumbering) -> tuple[str, ...]:
-    """The printed shot label of every panel: its own label, or one numbered by ``scheme``.
-
-    "1" uses the frame number; "1A" and "1-1" number shots within scenes (scene 1A, 1B...
-    or 1-1, 1-2...), a new scene starting wherever a panel's ``scene`` changes.
-    """
-    labels: list[str] = []
-    scene: int | None = None
-    shot_in_scene = 0
+    """The printed shot label of every panel: its own label, or one numbered by ``scheme``
+    (``storyboard_app.project.numbering``: "1" uses the frame number; "1A" and "1-1" number
+    shots within scenes, a new scene starting wherever a panel's ``scene`` changes)."""
+    slots = []
+    scene: int | str = 1
     for panel in panels:
-        panel_scene = panel.scene if panel.scene is not None else (1 if scene is None else scene)
-        if panel_scene != scene:
-            scene, shot_in_scene = panel_scene, 0
-        shot_in_scene += 1
-        own = " ".join(panel.shot_label.split())
-        if own:
-            labels.append(own)
-        elif scheme == "1A":
-            labels.append(f"{scene}{shot_letters(shot_in_scene)}")
-        elif scheme == "1-1":
-            labels.append(f"{scene}-{shot_in_scene}")
-        else:
-            labels.append(str(panel.index))
-    return tuple(labels)
+        scene = panel.scene if panel.scene is not None else scene
+        slots.append(ShotSlot(panel.index, scene, str(scene), panel.shot_label))
+    return tuple(number_shots(slots, scheme))
 
 
 def safe_file_stem(label: str, fallback: str) -> str:

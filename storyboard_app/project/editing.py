@@ -32,6 +32,7 @@ from storyboard_app.project.errors import (
     InvalidValueError,
     PassStateError,
 )
+from storyboard_app.project.headings import prompt_scene_text
 from storyboard_app.project.model import (
     CAST_PALETTE,
     FRAME_TEXT_FIELDS,
@@ -42,19 +43,26 @@ from storyboard_app.project.model import (
     check_color,
     check_frame_fields,
 )
+from storyboard_app.project.scene_order import (
+    check_scene_order,
+    end_of_scene,
+    scene_for_new_frames,
+    scene_in,
+)
 
 _CAST_NAME = re.compile(r"\w{1,100}")
 FRAME_COLUMNS = (
     "id, position, character, interaction, scene, caption, notes, shot_label, duration, "
-    "pose_json, seed_override, locked, chosen_image_id"
+    "pose_json, seed_override, locked, chosen_image_id, scene_id"
 )
+FRAME_COLUMN_COUNT = len(FRAME_COLUMNS.split(","))
 SOURCE_HASH_VERSION = "storyiter-source-v1"
 
 
 def frame_from_row(row: tuple[Any, ...]) -> Frame:
     """A Frame from a row selected with ``FRAME_COLUMNS``."""
     (fid, position, character, interaction, scene, caption, notes, shot, duration, pose) = row[:10]
-    seed_override, locked, chosen = row[10:13]
+    seed_override, locked, chosen, scene_id = row[10:14]
     return Frame(
         id=fid,
         position=position,
@@ -69,6 +77,7 @@ def frame_from_row(row: tuple[Any, ...]) -> Frame:
         seed_override=seed_override,
         locked=bool(locked),
         chosen_image_id=chosen,
+        scene_id=scene_id,
     )
 
 
@@ -307,48 +316,72 @@ class StoryEditing(StoreConnection):
         with self._read() as conn:
             return self._frame_in(conn, frame_id)
 
-    def add_frame(self, position: int | None = None, **fields: Any) -> Frame:
+    def add_frame(
+        self, position: int | None = None, *, scene_id: int | None = None, **fields: Any
+    ) -> Frame:
         """Insert a frame card at ``position`` (0-based; None appends) and return it.
 
         ``fields`` are any of character, interaction, scene, caption, notes, shot_label
         (text), duration (seconds), pose_json (OpenPose JSON text or None), seed_override
         (int or None), locked (bool). A bad pose is refused with the pose parser's message.
+        ``scene_id`` puts the frame in that scene (with no position: at its end); without
+        it the frame joins the scene of the frame before it (else after it, else the last).
         """
-        return self.add_frames([fields], position=position)[0]
+        return self.add_frames([fields], position=position, scene_id=scene_id)[0]
 
     def add_frames(
-        self, cards: Iterable[Mapping[str, Any]], position: int | None = None
+        self,
+        cards: Iterable[Mapping[str, Any]],
+        position: int | None = None,
+        *,
+        scene_id: int | None = None,
     ) -> list[Frame]:
-        """Insert several frame cards in one transaction (all or none), from ``position`` on."""
+        """Insert several frame cards in one transaction (all or none), from ``position`` on
+        (the scene as for ``add_frame``)."""
         checked = [check_frame_fields(card) for card in cards]
         for card in checked:
             _check_pose(card)
         with self._write() as conn:
-            return self._insert_frames(conn, checked, position)
+            return self._insert_frames(conn, checked, position, scene_id)
 
     def _insert_frames(
-        self, conn: sqlite3.Connection, cards: list[dict[str, Any]], position: int | None
+        self,
+        conn: sqlite3.Connection,
+        cards: list[dict[str, Any]],
+        position: int | None,
+        scene_id: int | None = None,
     ) -> list[Frame]:
-        """Insert checked cards from ``position`` (None: at the end), shifting later frames."""
+        """Insert checked cards from ``position`` (None: at the end of the story or of the
+        scene), shifting later frames."""
         (count,) = conn.execute("SELECT count(*) FROM frame").fetchone()
         if count + len(cards) > MAX_FRAMES:
             raise InvalidValueError(
                 f"A story holds at most {MAX_FRAMES:,} frames; this one has {count:,} and "
                 f"{len(cards):,} more were to be added."
             )
-        start = count if position is None else self._check_position(position, count + 1)
+        if position is not None:
+            start = self._check_position(position, count + 1)
+        elif scene_id is not None:
+            start = end_of_scene(conn, scene_in(conn, scene_id))
+        else:
+            start = count
+        if scene_id is None:
+            scene_id = scene_for_new_frames(conn, start)
+        else:
+            scene_in(conn, scene_id)
         conn.execute(
             "UPDATE frame SET position = position + ? WHERE position >= ?", (len(cards), start)
         )
         ids = []
         for offset, card in enumerate(cards):
-            columns = ["position", *card]
+            columns = ["position", "scene_id", *card]
             cursor = conn.execute(
                 f"INSERT INTO frame ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' * len(columns))})",
-                (start + offset, *card.values()),
+                (start + offset, scene_id, *card.values()),
             )
             ids.append(cursor.lastrowid)
+        check_scene_order(conn)
         return [self._frame_in(conn, frame_id) for frame_id in ids]
 
     def update_frame(self, frame_id: int, **fields: Any) -> Frame:
@@ -384,10 +417,17 @@ class StoryEditing(StoreConnection):
                 "UPDATE frame SET position = position - 1 WHERE position > ?", (frame.position,)
             )
 
-    def move_frame(self, frame_id: int, new_position: int) -> Frame:
-        """Move a frame card to ``new_position`` (0-based); the others close up around it."""
+    def move_frame(self, frame_id: int, new_position: int, *, scene_id: int | None = None) -> Frame:
+        """Move a frame card to ``new_position`` (0-based); the others close up around it.
+
+        ``scene_id`` says which scene it lands in (it must be one beside that place). Without
+        it the frame stays in its scene when it lands beside a frame of it, else it joins
+        the scene it moved into: the one of the frame it now follows when moved later in
+        the story, of the frame it now precedes when moved earlier.
+        """
         with self._write() as conn:
-            old = self._frame_in(conn, frame_id).position
+            frame = self._frame_in(conn, frame_id)
+            old = frame.position
             (count,) = conn.execute("SELECT count(*) FROM frame").fetchone()
             new = self._check_position(new_position, count)
             if new < old:
@@ -401,7 +441,24 @@ class StoryEditing(StoreConnection):
                     (old, new),
                 )
             conn.execute("UPDATE frame SET position = ? WHERE id = ?", (new, frame_id))
+            if scene_id is None:
+                scene_id = self._scene_after_move(conn, frame, new)
+            scene_in(conn, scene_id)
+            conn.execute("UPDATE frame SET scene_id = ? WHERE id = ?", (scene_id, frame_id))
+            check_scene_order(conn)
             return self._frame_in(conn, frame_id)
+
+    @staticmethod
+    def _scene_after_move(conn: sqlite3.Connection, frame: Frame, new: int) -> int:
+        neighbours = {}
+        for side, at in (("before", new - 1), ("after", new + 1)):
+            row = conn.execute("SELECT scene_id FROM frame WHERE position = ?", (at,)).fetchone()
+            if row is not None:
+                neighbours[side] = row[0]
+        if frame.scene_id in neighbours.values() or not neighbours:
+            return int(frame.scene_id)  # type: ignore[arg-type]
+        preferred = "before" if new > frame.position else "after"
+        return int(neighbours.get(preferred, next(iter(neighbours.values()))))
 
     def duplicate_frame(self, frame_id: int) -> Frame:
         """A copy of a card's text, pose, duration and seed override, right after it.
@@ -415,7 +472,7 @@ class StoryEditing(StoreConnection):
             pose_json=source.pose_json,
             seed_override=source.seed_override,
         )
-        return self.add_frames([copied], position=source.position + 1)[0]
+        return self.add_frames([copied], position=source.position + 1, scene_id=source.scene_id)[0]
 
     def _frame_in(self, conn: sqlite3.Connection, frame_id: int) -> Frame:
         row = conn.execute(
@@ -439,10 +496,15 @@ class StoryEditing(StoreConnection):
 
     def compiled_prompt(self, frame: Frame | int) -> str:
         """The card's prompt as the engine gets it (before the style wrapper)."""
-        frame = frame if isinstance(frame, Frame) else self.frame(frame)
-        return compile_card(
-            frame.character, frame.interaction, frame.scene, self.cast_descriptions()
-        )
+        with self._read() as conn:
+            frame = frame if isinstance(frame, Frame) else self._frame_in(conn, frame)
+            scene = None if frame.scene_id is None else scene_in(conn, frame.scene_id)
+            return compile_card(
+                frame.character,
+                frame.interaction,
+                prompt_scene_text(frame, scene),
+                self.cast_descriptions(),
+            )
 
     def source_hash(self, frame: Frame | int) -> str:
         """sha256 of the compiled prompt, the pose fingerprint and the seed override.

@@ -1,5 +1,5 @@
 """A writer's edits as values that know their inverse: card fields, adding, deleting and
-reordering frames, choosing an image, the cast and the story settings.
+reordering frames (``scene_edits.Arrange``), choosing an image, the cast and the story settings.
 
 Each edit applies itself to a store and reverts itself, and says what it changed
 (``Effects``) so a view can refresh. Edits remember frame and cast ids as they were when the
@@ -251,24 +251,11 @@ class DeleteFrames(Edit):
 
     def revert(self, store: ProjectStore, ids: IdMap) -> Effects:
         for frame in self.frames:  # ascending positions: each lands where it was
-            (again,) = store.add_frames([frame_fields(frame)], frame.position)
+            (again,) = store.add_frames(
+                [frame_fields(frame)], frame.position, scene_id=frame.scene_id
+            )
             ids.remember_frame(frame.id, again.id)
         return BOARD
-
-
-class ReorderFrames(Edit):
-    """Move cards: the story order before and after, as lists of frame ids."""
-
-    def __init__(self, text: str, before: list[int], after: list[int]) -> None:
-        super().__init__(text)
-        self.before = before
-        self.after = after
-
-    def apply(self, store: ProjectStore, ids: IdMap) -> Effects:
-        return put_in_order(store, ids, self.after)
-
-    def revert(self, store: ProjectStore, ids: IdMap) -> Effects:
-        return put_in_order(store, ids, self.before)
 
 
 class ChooseImage(Edit):

@@ -24,9 +24,10 @@ from storyboard_app.project.checksums import (
     sha256,
 )
 from storyboard_app.project.connection import now_text, parse_time, stored_json
-from storyboard_app.project.editing import FRAME_COLUMNS, card_source_hash
+from storyboard_app.project.editing import FRAME_COLUMN_COUNT, FRAME_COLUMNS, card_source_hash
 from storyboard_app.project.editing import frame_from_row as _frame_from_row
 from storyboard_app.project.errors import InvalidImageError, InvalidValueError, PassStateError
+from storyboard_app.project.headings import prompt_scene_text
 from storyboard_app.project.imaging import (
     EMBEDDING_DTYPE,
     decode_embedding,
@@ -45,6 +46,7 @@ from storyboard_app.project.readouts import (
     read_readouts,
     readout_from_row,
 )
+from storyboard_app.project.scene_order import scenes_in
 from storyboard_app.project.search import BoardQuery, matching_frame_ids
 
 _IMAGE_COLUMNS = (
@@ -392,6 +394,7 @@ class ImageHistory(PassLog):
                 name: text
                 for name, text in conn.execute("SELECT name, description FROM cast_member")
             }
+            scenes = {scene.id: scene for scene in scenes_in(conn)}
             rows = conn.execute(
                 f"""
                 WITH card AS (
@@ -411,12 +414,15 @@ class ImageHistory(PassLog):
             ).fetchall()
         cards = []
         for row in rows:
-            frame = _frame_from_row(row[:13])
-            current_id, image_count, latest, image_hash, thumbnail, current_round, digest = row[13:]
+            frame = _frame_from_row(row[:FRAME_COLUMN_COUNT])
+            current_id, image_count, latest, image_hash, thumbnail, current_round, digest = row[
+                FRAME_COLUMN_COUNT:
+            ]
             damaged = current_id is not None and (
                 part_problem("thumbnail", thumbnail, digest) is not None
             )
-            prompt = compile_card(frame.character, frame.interaction, frame.scene, cast)
+            scene_text = prompt_scene_text(frame, scenes.get(frame.scene_id or 0))
+            prompt = compile_card(frame.character, frame.interaction, scene_text, cast)
             stale = current_id is not None and image_hash != card_source_hash(
                 prompt, frame.pose_json, frame.seed_override
             )

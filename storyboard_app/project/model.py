@@ -199,7 +199,9 @@ class Frame:
     """One frame card. ``id`` is stable across reorders; ``position`` is 0-based and dense.
 
     ``pose_json`` is OpenPose JSON text (None = no pose). ``chosen_image_id`` is the image the
-    writer picked; None means the frame shows its latest image.
+    writer picked; None means the frame shows its latest image. ``scene_id`` is the scene the
+    frame belongs to (every stored frame has one; a scene's frames are consecutive).
+    ``scene`` is the card's own Scene text, the third part of its prompt.
     """
 
     id: int
@@ -215,6 +217,7 @@ class Frame:
     seed_override: int | None = None
     locked: bool = False
     chosen_image_id: int | None = None
+    scene_id: int | None = None
 
     @property
     def posed(self) -> bool:
@@ -248,6 +251,59 @@ def check_frame_fields(values: Mapping[str, Any]) -> dict[str, Any]:
         else:
             allowed = ", ".join(FRAME_EDITABLE_FIELDS)
             raise InvalidValueError(f"A frame has no editable field {name!r} (fields: {allowed}).")
+    return checked
+
+
+# --------------------------------------------------------------------------- scenes
+
+SCENE_TEXT_FIELDS = ("heading", "number", "notes")
+SCENE_EDITABLE_FIELDS = (*SCENE_TEXT_FIELDS, "color", "heading_in_prompt")
+MAX_SCENE_NUMBER_LENGTH = 20
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A scene of the story: a heading (``INT. LAMP ROOM - NIGHT``), an optional number
+    written by the writer (empty: numbered by its place), a colour tag (empty: none) and notes.
+
+    ``position`` is 0-based and dense among scenes. With ``heading_in_prompt`` the heading
+    fills the Scene part of the prompt of every card in the scene that leaves it empty.
+    """
+
+    id: int
+    position: int
+    heading: str = ""
+    number: str = ""
+    color: str = ""
+    notes: str = ""
+    heading_in_prompt: bool = False
+
+    def fields(self) -> dict[str, Any]:
+        """The editable fields as ``update_scene`` takes them (for undo and copies)."""
+        return {name: getattr(self, name) for name in SCENE_EDITABLE_FIELDS}
+
+
+def check_scene_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate editable scene fields; returns them normalised (a colour lower-cased,
+    a heading and number stripped). InvalidValueError names a wrong field."""
+    checked: dict[str, Any] = {}
+    for name, value in values.items():
+        if name == "heading":
+            checked[name] = " ".join(_check_str("Scene heading", value, 1000).split())
+        elif name == "number":
+            number = _check_str("Scene number", value, MAX_SCENE_NUMBER_LENGTH).strip()
+            if any(c.isspace() for c in number):
+                raise InvalidValueError(f"A scene number has no spaces; got {number!r}.")
+            checked[name] = number
+        elif name == "notes":
+            checked[name] = _check_str("Scene notes", value)
+        elif name == "color":
+            checked[name] = "" if value == "" else check_color(value)
+        elif name == "heading_in_prompt":
+            checked[name] = _check_bool("Heading in prompt", value)
+        else:
+            allowed = ", ".join(SCENE_EDITABLE_FIELDS)
+            raise InvalidValueError(f"A scene has no field {name!r} (fields: {allowed}).")
     return checked
 
 

@@ -21,12 +21,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 
+import sqlite_utils
+
 from storyboard_app.project.model import StorySettings
 from storyboard_app.project.readouts import READOUT_TABLE_SQL, backfill
 from storyboard_app.project.search import create_search_index
 
 APPLICATION_ID = 0x53544954  # "STIT"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Pages of new files. Most bytes are PNG blobs spilling over many pages: 16 KiB pages halve
 # the integrity check and commit times of 4 KiB ones, while small edits stay cheap, and a
 # 1280-d float16 embedding still fits in its row without an overflow page.
@@ -36,6 +38,7 @@ PAGE_SIZE = 16384
 TABLES = (
     "story",
     "cast_member",
+    "scene",
     "frame",
     "render_pass",
     "image",
@@ -205,12 +208,93 @@ def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
     backfill(conn)
 
 
+_V5_SCENE = """
+CREATE TABLE scene (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    position INTEGER NOT NULL CHECK (position >= 0),
+    heading TEXT NOT NULL DEFAULT '',
+    number TEXT NOT NULL DEFAULT '',
+    color TEXT NOT NULL DEFAULT ''
+        CHECK (color = '' OR color GLOB '#[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+    notes TEXT NOT NULL DEFAULT '',
+    heading_in_prompt INTEGER NOT NULL DEFAULT 0 CHECK (heading_in_prompt IN (0, 1))
+) STRICT;
+CREATE INDEX scene_position ON scene (position);
+CREATE INDEX frame_scene ON frame (scene_id);
+"""
+
+# The frame table that sqlite-utils' transform() writes for version 5. The migration checks
+# the rebuilt table against it, so a different sqlite-utils cannot silently change the
+# schema text that the tamper check compares.
+_V5_FRAME = """
+CREATE TABLE "frame" (
+   "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+   "position" INTEGER NOT NULL CHECK (position >= 0),
+   "character" TEXT NOT NULL DEFAULT '',
+   "interaction" TEXT NOT NULL DEFAULT '',
+   "scene" TEXT NOT NULL DEFAULT '',
+   "caption" TEXT NOT NULL DEFAULT '',
+   "notes" TEXT NOT NULL DEFAULT '',
+   "shot_label" TEXT NOT NULL DEFAULT '',
+   "duration" REAL NOT NULL DEFAULT 2.0 CHECK (duration >= 0),
+   "pose_json" TEXT,
+   "seed_override" INTEGER CHECK (seed_override IS NULL OR seed_override >= 0),
+   "locked" INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
+   "chosen_image_id" INTEGER REFERENCES "image"("id") ON DELETE SET NULL,
+   "scene_id" INTEGER NOT NULL REFERENCES "scene"("id")
+) STRICT
+"""
+
+
+def _migrate_4_to_5(conn: sqlite3.Connection) -> None:
+    """Scenes: a scene table, and every frame in a scene (existing frames all in one).
+
+    The frame table is rebuilt by sqlite-utils' ``transform()`` to make ``scene_id`` a
+    required reference. The caller has foreign keys off (a dropped parent table would
+    otherwise cascade into the images) and checks them before committing; frame ids stay
+    never-reused because the AUTOINCREMENT counter is carried over.
+    """
+    scene_table, *indexes = _split_statements(_V5_SCENE)
+    conn.execute(scene_table)
+    scene_id = conn.execute("INSERT INTO scene (position) VALUES (0)").lastrowid
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'frame'").fetchone()
+    # The search index's triggers on frame go while the table is rebuilt (its text columns
+    # and row ids do not change, so the index stays in step) and come back as they were.
+    triggers = conn.execute(
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'frame' "
+        "ORDER BY name"
+    ).fetchall()
+    for name, _ in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    conn.execute("ALTER TABLE frame ADD COLUMN scene_id INTEGER")
+    conn.execute("UPDATE frame SET scene_id = ?", (scene_id,))
+    rebuild = sqlite_utils.Database(conn)["frame"].transform_sql(
+        not_null={"scene_id"},
+        # Given explicitly: transform() would otherwise quote the numeric defaults as text.
+        defaults={"duration": 2.0, "locked": 0},
+        add_foreign_keys=[("scene_id", "scene", "id")],
+        tmp_suffix="rebuild",
+    )
+    for statement in rebuild:
+        conn.execute(statement)
+    if row is not None:
+        conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'frame'", row)
+    for _, sql in triggers:
+        conn.execute(sql)
+    (frame_sql,) = conn.execute("SELECT sql FROM sqlite_schema WHERE name = 'frame'").fetchone()
+    if normalize_sql(frame_sql) != normalize_sql(_V5_FRAME):
+        raise RuntimeError(f"sqlite-utils rebuilt the frame table differently: {frame_sql}")
+    for statement in indexes:
+        conn.execute(statement)
+
+
 # MIGRATIONS[n] takes a file from version n to n + 1. Append only; never edit a released one.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migrate_0_to_1,
     _migrate_1_to_2,
     _migrate_2_to_3,
     _migrate_3_to_4,
+    _migrate_4_to_5,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
 

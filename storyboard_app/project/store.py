@@ -5,7 +5,7 @@
 the engine worker commits). A store object belongs to one thread at a time; give every thread
 its own store. Only values (``storyboard_app.project.model``) and ids cross threads.
 
-The parts of the API live in ``editing`` (story, cast, frames), ``passes``, ``history``
+The parts of the API live in ``editing`` (story, cast, frames), ``scenes``, ``passes``, ``history``
 (images, current images, board) and here (opening, migrating, Save As, JSON summary, text
 import); ProjectStore combines them.
 """
@@ -31,6 +31,7 @@ from storyboard_app.project.database import (
     trust_checked_schema,
 )
 from storyboard_app.project.errors import (
+    DamagedProjectError,
     NewerVersionError,
     OutdatedProjectError,
     ProjectError,
@@ -42,6 +43,7 @@ from storyboard_app.project.imaging import make_thumbnail
 from storyboard_app.project.lock import WriteLock
 from storyboard_app.project.model import CastMember, Frame, StorySettings, check_frame_fields
 from storyboard_app.project.safe_write import fsync_file, fsync_folder, safe_output
+from storyboard_app.project.scenes import SceneEditing
 from storyboard_app.project.schema import APPLICATION_ID, MIGRATIONS, PAGE_SIZE, SCHEMA_VERSION
 from storyboard_app.project.storage import os_error_message, write_problem
 from storyboard_app.project.textimport import parse_story_text
@@ -55,7 +57,7 @@ INTERRUPTED_MESSAGE = "The app stopped while this pass was running."
 PROJECT_SUFFIX = ".storyiter"  # one SQLite file per story
 
 
-class ProjectStore(ImageHistory):
+class ProjectStore(ImageHistory, SceneEditing):
     """A StoryIter project file. Use ``create``, ``open`` or ``open_reader``; close() it (or
     use it as a context manager) to release the file and its write lock."""
 
@@ -310,6 +312,10 @@ class ProjectStore(ImageHistory):
                 "created": story.created.isoformat(),
                 "modified": story.modified.isoformat(),
                 "cast": [_cast_json(member) for member in self.cast()],
+                "scenes": [
+                    {"index": scene.position + 1, "id": scene.id, **scene.fields()}
+                    for scene in self.scenes()
+                ],
                 "frames": [
                     {
                         "index": card.frame.position + 1,
@@ -384,31 +390,46 @@ def _frame_json(frame: Frame) -> dict[str, Any]:
         "seed_override": frame.seed_override,
         "locked": frame.locked,
         "chosen_image": frame.chosen_image_id,
+        "scene_id": frame.scene_id,
     }
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Apply the migrations from the file's version to ours, one transaction each."""
-    while True:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            (version,) = conn.execute("PRAGMA user_version").fetchone()
-            if version >= SCHEMA_VERSION:
-                conn.execute("COMMIT")
-                if version > SCHEMA_VERSION:
-                    raise NewerVersionError(
-                        f"{path} was upgraded by a newer version of the app meanwhile.",
+    """Apply the migrations from the file's version to ours, one transaction each.
+
+    Foreign keys are off while a migration runs (SQLite's procedure for rebuilding a table:
+    dropping the old one must not cascade) and are checked before each migration commits.
+    """
+    (foreign_keys,) = conn.execute("PRAGMA foreign_keys").fetchone()
+    conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set it here
+    try:
+        while True:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                (version,) = conn.execute("PRAGMA user_version").fetchone()
+                if version >= SCHEMA_VERSION:
+                    conn.execute("COMMIT")
+                    if version > SCHEMA_VERSION:
+                        raise NewerVersionError(
+                            f"{path} was upgraded by a newer version of the app meanwhile.",
+                            path=path,
+                            version=version,
+                        )
+                    return
+                MIGRATIONS[version](conn)
+                if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise DamagedProjectError(
+                        f"{path} has references to missing rows; it was not upgraded.",
                         path=path,
-                        version=version,
                     )
-                return
-            MIGRATIONS[version](conn)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+                conn.execute(f"PRAGMA user_version = {version + 1}")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
 
 
 class _LentLock:

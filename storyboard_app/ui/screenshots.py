@@ -2,9 +2,9 @@
 
     xvfb-run -a -s "-screen 0 1920x1200x24" python -m storyboard_app.ui.screenshots docs/screenshots
 
-(``make screenshots``). Writes app-main.png, app-frame-editor.png, app-history.png and
-app-models.png. Preferences, models and the demo live in a temporary folder: the writer's own
-are never touched.
+(``make screenshots``). Writes app-main.png, app-frame-editor.png, app-history.png,
+app-scenes.png, app-animatic.png and app-models.png. Preferences, models and the demo live
+in a temporary folder: the writer's own are never touched.
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         str(out / "app-frame-editor.png")
     )
     window.docks["history"].grab().save(str(out / "app-history.png"))
+    scenes_and_animatic(app, window, frame_id, out)
 
     choice = window.model_choice()
     dialog = ModelsDialog(choice.config, choice.preview, parent=window)
@@ -102,9 +103,32 @@ def main(argv: list[str] | None = None) -> int:
     dialog.grab().save(str(out / "app-models.png"))
     dialog.close()
     window.close()
-    for name in ("app-main", "app-frame-editor", "app-history", "app-models"):
+    for name in ("app-main", "app-frame-editor", "app-history", "app-scenes", "app-animatic",
+                 "app-models"):  # fmt: skip
         print(out / f"{name}.png")
     return 0
+
+
+def scenes_and_animatic(app, window, frame_id: int, out: Path) -> None:
+    """The demo in two scenes (the Scenes panel beside the board) and its animatic playing
+    from the shown frame."""
+    from storyboard_app.ui.animatic.player import AnimaticPlayer
+
+    session = window.session
+    first = session.store.scenes()[0]
+    session.edit_scene(first.id, heading="EXT. LIGHTHOUSE - DUSK", color="#4363d8")
+    frames = session.store.frames()
+    session.split_scene(frames[len(frames) // 2].id, heading="INT. LAMP ROOM - NIGHT")
+    window.docks["scenes"].show()
+    window.docks["scenes"].raise_()
+    settle(app)
+    window.grab().save(str(out / "app-scenes.png"))
+    player = AnimaticPlayer(session.store, frame_id, parent=window)
+    player.resize(720, 560)
+    player.show()
+    settle(app)
+    player.grab().save(str(out / "app-animatic.png"))
+    player.close()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from storyboard_app.ui.board.roles import (
     PreviewRole,
     ReadoutRole,
     RunStateRole,
+    SceneRole,
     ThumbnailRole,
 )
 from storyboard_app.ui.shared import theme
@@ -144,6 +145,9 @@ class CardDelegate(QStyledItemDelegate):
         image = preview if isinstance(preview, QImage) else index.data(ThumbnailRole)
         self._paint_image(painter, thumb, image, card, live=isinstance(preview, QImage))
         self._paint_number(painter, thumb, card, option.font)
+        mark = index.data(SceneRole)
+        if mark is not None:
+            self._paint_scene(painter, rect, thumb, mark, option.font)
 
         y = thumb.bottom() + 8
         inner = rect.width() - 2 * PAD
@@ -151,7 +155,7 @@ class CardDelegate(QStyledItemDelegate):
         painter.setFont(title_font)
         painter.setPen(theme.TEXT)
         fm = QFontMetrics(title_font)
-        shot = card.frame.shot_label.strip()
+        shot = card.frame.shot_label.strip() or (mark.shot if mark is not None else "")
         title = f"Shot {shot}" if shot else f"Frame {card.frame.position + 1}"
         rounds = "" if card.current_round is None else f"round {card.current_round}"
         round_w = QFontMetrics(option.font).horizontalAdvance(rounds) + 4 if rounds else 0
@@ -229,6 +233,26 @@ class CardDelegate(QStyledItemDelegate):
         painter.setPen(QColor("#ffffff"))
         painter.setFont(bold)
         painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, number)
+
+    def _paint_scene(self, painter: QPainter, card: QRect, thumb: QRect, mark, font: QFont) -> None:
+        """A scene's colour along the card's left edge; its label across the top of the
+        picture of the scene's first card."""
+        if mark.color:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(mark.color))
+            painter.drawRoundedRect(
+                QRectF(card.left() + 1, card.top() + 6, 4, card.height() - 12), 2, 2
+            )
+        if not mark.label:
+            return
+        bold = theme.small_font(font, -1, bold=True)
+        fm = QFontMetrics(bold)
+        band = QRect(thumb.left(), thumb.bottom() - fm.height() - 6, thumb.width(), fm.height() + 6)
+        painter.fillRect(band, QColor(20, 24, 30, 190))
+        painter.setPen(QColor("#ffffff"))
+        painter.setFont(bold)
+        text = fm.elidedText(mark.label, Qt.TextElideMode.ElideRight, band.width() - 12)
+        painter.drawText(band.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter, text)
 
     def _paint_badges(
         self, painter: QPainter, x: int, y: int, badges: list[str], font: QFont

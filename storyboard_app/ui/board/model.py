@@ -7,6 +7,7 @@ become one refresh). Drag and drop moves cards through the session's undoable re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -20,9 +21,11 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from storyboard_app.project.model import BoardCard
+from storyboard_app.project.model import BoardCard, Scene
+from storyboard_app.project.numbering import ShotNumbering, frame_shot_labels
 from storyboard_app.project.readouts import ReadoutFrame
 from storyboard_app.project.report import FrameReport, StoryReport, story_report
+from storyboard_app.project.timing import scene_label
 from storyboard_app.ui.board.roles import (
     MIME_FRAMES,
     CardRole,
@@ -30,6 +33,7 @@ from storyboard_app.ui.board.roles import (
     PreviewRole,
     ReadoutRole,
     RunStateRole,
+    SceneRole,
     ThumbnailRole,
 )
 from storyboard_app.ui.shared.images import ThumbnailCache
@@ -62,6 +66,34 @@ def readout_tip(report: FrameReport | None) -> str:
     return "\n\n" + "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class SceneMark:
+    """What a card shows of its scene: the scene's label on its first card (else ""), the
+    scene's colour tag, and the card's shot number within the scene ("" in a story of one
+    unnamed scene, where cards keep their frame numbers)."""
+
+    label: str
+    color: str
+    shot: str
+
+
+def scene_marks(cards: list[BoardCard], scenes: list[Scene]) -> dict[int, SceneMark]:
+    """frame id -> its SceneMark (empty for a story that is one scene without a heading)."""
+    if len(scenes) <= 1 and not any(s.heading for s in scenes):
+        return {}
+    by_id = {scene.id: scene for scene in scenes}
+    shots = frame_shot_labels([c.frame for c in cards], scenes, ShotNumbering.SCENE_LETTER)
+    marks = {}
+    previous = None
+    for card in cards:
+        scene = by_id.get(card.frame.scene_id or 0)
+        first = card.frame.scene_id != previous
+        previous = card.frame.scene_id
+        label = scene_label(scene) if scene is not None and first else ""
+        marks[card.frame.id] = SceneMark(label, scene.color if scene else "", shots[card.frame.id])
+    return marks
+
+
 class BoardModel(QAbstractListModel):
     """Rows are BoardCard values; the run state and previews come from the run controller."""
 
@@ -72,6 +104,8 @@ class BoardModel(QAbstractListModel):
         self.session = session
         self.cards: list[BoardCard] = []
         self.thumbnails = ThumbnailCache()
+        self.collapsed_scenes: frozenset[int] = frozenset()  # their cards are not shown
+        self.scene_marks: dict[int, SceneMark] = {}
         self.run_states: dict[int, str] = {}
         self.previews: dict[int, Any] = {}
         self.report: StoryReport | None = None
@@ -93,9 +127,12 @@ class BoardModel(QAbstractListModel):
         self._timer.stop()
         if self.session.store.closed:
             return
-        ok, cards = self.session.attempt(self.session.store.board)
+        store = self.session.store
+        ok, snapshot = self.session.attempt(lambda: (store.board(), store.scenes()))
         if not ok:
             return
+        cards, scenes = snapshot
+        marks = scene_marks(cards, scenes)
         ok, report = self.session.attempt(
             lambda: story_report(
                 self.session.store, frames=[ReadoutFrame.of(c) for c in cards], cast=False
@@ -110,17 +147,27 @@ class BoardModel(QAbstractListModel):
             changed = [
                 i
                 for i, (a, b) in enumerate(zip(self.cards, cards))
-                if a != b or old_readouts.get(a.frame.id) != self.readouts.get(a.frame.id)
+                if a != b
+                or old_readouts.get(a.frame.id) != self.readouts.get(a.frame.id)
+                or self.scene_marks.get(a.frame.id) != marks.get(b.frame.id)
             ]
             self.cards = cards
+            self.scene_marks = marks
             for row in changed:
                 index = self.index(row)
                 self.dataChanged.emit(index, index)
         else:
             self.beginResetModel()
             self.cards = cards
+            self.scene_marks = marks
             self.endResetModel()
         self.refreshed.emit()
+
+    def set_collapsed_scenes(self, scene_ids: set[int]) -> None:
+        """Collapse these scenes (their cards leave the board); re-reads the board so the
+        view filters the cards by the scenes as stored now."""
+        self.collapsed_scenes = frozenset(scene_ids)
+        self.refresh()
 
     def row_of(self, frame_id: int) -> int | None:
         for row, card in enumerate(self.cards):
@@ -171,6 +218,8 @@ class BoardModel(QAbstractListModel):
             return self.previews.get(frame.id)
         if role == ReadoutRole:
             return self.readouts.get(frame.id)
+        if role == SceneRole:
+            return self.scene_marks.get(frame.id)
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

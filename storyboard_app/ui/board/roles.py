@@ -11,3 +11,4 @@ ThumbnailRole = Qt.ItemDataRole.UserRole + 3
 RunStateRole = Qt.ItemDataRole.UserRole + 4
 PreviewRole = Qt.ItemDataRole.UserRole + 5
 ReadoutRole = Qt.ItemDataRole.UserRole + 6  # the frame's FrameReport (consistency read-out)
+SceneRole = Qt.ItemDataRole.UserRole + 7

@@ -92,8 +92,9 @@ class BoardSearchBar(QWidget):
         shown = 0
         first_shown = None
         for row, card in enumerate(self.model.cards):
-            visible = self.query.admits(card, matches, drifting) or (
-                keep_current and card.frame.id == current
+            visible = card.frame.scene_id not in self.model.collapsed_scenes and (
+                self.query.admits(card, matches, drifting)
+                or (keep_current and card.frame.id == current)
             )
             self.board.setRowHidden(row, not visible)
             if visible:

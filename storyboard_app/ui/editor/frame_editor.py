@@ -7,6 +7,8 @@ switching frames, undoing or starting a run saves at once.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from storyboard_app.project.headings import prompt_scene_text
 from storyboard_app.project.model import Frame
 from storyboard_app.ui.editor.prompt_preview import PromptPreviewView
 from storyboard_app.ui.pose.tab import PoseTab
@@ -268,10 +271,16 @@ class FrameEditor(QWidget):
             edit = self.fields[name]
             assert isinstance(edit, QLineEdit)
             texts[name] = edit.text()
+        frame = self.session.frame(self.frame_id)
+        scene_text = texts["scene"]
+        if frame is not None and frame.scene_id is not None:
+            # An opted-in scene heading fills an empty Scene part, as the prompt sent will.
+            scene = self.session.store.scene(frame.scene_id)
+            scene_text = prompt_scene_text(replace(frame, scene=scene_text), scene)
         self.preview.show_card(
             texts["character"],
             texts["interaction"],
-            texts["scene"],
+            scene_text,
             self.session.store.cast_descriptions(),
             self.session.store.settings().style,
         )

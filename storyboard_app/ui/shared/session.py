@@ -15,10 +15,11 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine.errors import EngineError
-from storyboard_app.project import edits
+from storyboard_app.project import edits, scene_edits
 from storyboard_app.project.edits import Edit, Effects, IdMap
 from storyboard_app.project.errors import NotFoundError, ProjectError
-from storyboard_app.project.model import CastMember, Frame
+from storyboard_app.project.model import CastMember, Frame, Scene
+from storyboard_app.project.screenplay import ParsedScript
 from storyboard_app.project.store import ProjectStore
 from storyboard_app.project.story_settings import checked_settings
 from storyboard_app.ui.shared.undo import EditCommand, Step
@@ -212,10 +213,11 @@ class ProjectSession(QObject):
         if after == order:
             return False
         text = "Move frame" if len(moving) == 1 else f"Move {len(moving)} frames"
+        before = self.store.arrangement()
         if not self._change(lambda: edits.put_in_order(self.store, self.ids, after)):
             self._change(lambda: edits.put_in_order(self.store, self.ids, order))
             return False
-        self._push(edits.ReorderFrames(text, order, after))
+        self._push(scene_edits.Arrange(text, before, self.store.arrangement()))
         return True
 
     # ------------------------------------------------------------------ images
@@ -296,3 +298,67 @@ class ProjectSession(QObject):
             )
         )
         return True
+
+    # ------------------------------------------------------------------ scenes
+
+    def add_scene(self, position: int | None = None, **fields: Any) -> Scene | None:
+        """An empty scene at scene ``position`` (None: last), as one undoable edit."""
+        ok, scene = self.attempt(lambda: self.store.add_scene(position, **fields))
+        if not ok:
+            return None
+        self._push(scene_edits.AddScene(scene))
+        self.announce(edits.BOARD)
+        return scene
+
+    def edit_scene(self, scene_id: int, merge: str | None = None, **fields: Any) -> bool:
+        """Change a scene's heading, number, colour, notes or heading-in-prompt."""
+        ok, scene = self.attempt(lambda: self.store.scene(scene_id))
+        if not ok:
+            return False
+        before = {name: getattr(scene, name) for name in fields}
+        ok, updated = self.attempt(lambda: self.store.update_scene(scene_id, **fields))
+        if not ok:
+            return False
+        after = {name: getattr(updated, name) for name in fields}
+        if after != before:
+            self._push(scene_edits.EditScene(scene_id, before, after, merge))
+            self.announce(edits.BOARD)
+        return True
+
+    def split_scene(self, frame_id: int, **fields: Any) -> Scene | None:
+        """A new scene from a frame to the end of its scene."""
+        live = self.live_frame_id(frame_id)
+        ok, scene = self.attempt(lambda: self.store.split_scene(live, **fields))
+        if not ok:
+            return None
+        self._push(scene_edits.SplitScene(live, scene))
+        self.announce(edits.BOARD)
+        return scene
+
+    def merge_scene(self, scene_id: int) -> bool:
+        """Merge a scene into the one before it."""
+        ok, merged = self.attempt(lambda: self.store.merge_scene(scene_id))
+        if ok:
+            self._push(scene_edits.MergeScene(merged))
+            self.announce(edits.BOARD)
+        return ok
+
+    def move_scene(self, scene_id: int, position: int) -> bool:
+        """Move a whole scene, its frames with it, to scene ``position``."""
+        before = self.store.arrangement()
+        ok, _ = self.attempt(lambda: self.store.move_scene(scene_id, position))
+        after = self.store.arrangement()
+        if not ok or after == before:
+            return False
+        self._push(scene_edits.Arrange("Move scene", before, after))
+        self.announce(edits.BOARD)
+        return True
+
+    def import_script(self, script: ParsedScript) -> bool:
+        """Add a screenplay's scenes, frames and cast in one transaction, undoably."""
+        before = scene_edits.ProjectSnapshot.of(self.store)
+        ok, _ = self.attempt(lambda: self.store.import_script(script))
+        if ok:
+            self._push(scene_edits.ImportScript(script, before))
+            self.announce(scene_edits.CAST_AND_BOARD)
+        return ok

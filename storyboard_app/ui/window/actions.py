@@ -21,6 +21,7 @@ ACTIONS: dict[str, tuple[str, tuple[str | QKeySequence.StandardKey, ...], str]] 
     "open_demo": ("Open the &Demo Story", (), "The Lantern Keeper, ready to iterate"),
     "save_as": ("Save &As…", (Std.SaveAs,), "Copy the project to a new file and continue there"),
     "export": ("&Export…", ("Ctrl+E",), "Comic pages or film storyboard sheets as PDF"),
+    "import_script": ("&Import Script…", ("Ctrl+I",), "Scenes, frames and cast from a screenplay"),
     "close_project": ("&Close Story", (Std.Close,), "Close the project (it is already saved)"),
     "quit": ("&Quit", (Std.Quit,), "Quit StoryIter Studio"),
     "undo": ("&Undo", (Std.Undo,), "Undo the last edit"),
@@ -62,6 +63,7 @@ ACTIONS: dict[str, tuple[str, tuple[str | QKeySequence.StandardKey, ...], str]] 
         ("Ctrl+Alt+C",),
         "Each cast member's consistency across the story, round by round; drifting frames",
     ),
+    "animatic": ("&Animatic", ("Ctrl+Shift+A",), "Play the board at its durations"),
     "models": ("&Models…", ("Ctrl+,",), "Model files, device, precision, offload, Check"),
     "about": ("&About", (), "About StoryIter Studio"),
 }
@@ -109,7 +111,7 @@ def build_menus(
     recent = file_menu.addMenu("Open &Recent")
     file_menu.addAction(actions["open_demo"])
     file_menu.addSeparator()
-    for name in ("save_as", "export"):
+    for name in ("save_as", "import_script", "export"):
         file_menu.addAction(actions[name])
     file_menu.addSeparator()
     file_menu.addAction(actions["close_project"])
@@ -126,6 +128,7 @@ def build_menus(
         view.addSeparator() if name is None else view.addAction(actions[name])
     view.addAction(actions["zoom_in"])
     view.addAction(actions["zoom_out"])
+    view.addAction(actions["animatic"])
     view.addSeparator()
     for dock in docks:
         view.addAction(dock.toggleViewAction())
@@ -171,7 +174,7 @@ def update_enabled(
     for name in ("save_as", "export", "close_project", "add_frame", "insert_frame",
                  "select_all", "zoom_in", "zoom_out", "flipbook", "edit_card", "find",
                  "next_frame", "previous_frame", "back_to_board", "pose_tab", "history_focus",
-                 "story_settings"):  # fmt: skip
+                 "story_settings", "animatic", "import_script"):  # fmt: skip
         a[name].setEnabled(open_)
     for name in ("duplicate", "delete", "move_left", "move_right", "lock"):
         a[name].setEnabled(open_ and selected)

@@ -32,6 +32,7 @@ from storyboard_app.ui.history.panel import HistoryPanel
 from storyboard_app.ui.run.controller import RunController
 from storyboard_app.ui.run.panel import RunPanel
 from storyboard_app.ui.run.worker import ModelChoice, Resolver
+from storyboard_app.ui.scenes.panel import ScenesPanel
 from storyboard_app.ui.shared.message_bar import MessageBar
 from storyboard_app.ui.shared.preferences import Preferences
 from storyboard_app.ui.shared.scrolling import scrolled
@@ -52,6 +53,7 @@ from storyboard_app.ui.window.welcome import WelcomePage
 DOCKS = (
     ("run", "Iterate", Qt.DockWidgetArea.LeftDockWidgetArea, (220, 150)),
     ("cast", "Cast", Qt.DockWidgetArea.LeftDockWidgetArea, (200, 150)),
+    ("scenes", "Scenes", Qt.DockWidgetArea.LeftDockWidgetArea, (200, 150)),
     ("editor", "Frame", Qt.DockWidgetArea.RightDockWidgetArea, (300, 200)),
     ("history", "History", Qt.DockWidgetArea.BottomDockWidgetArea, (300, 140)),
 )
@@ -60,6 +62,7 @@ DOCKS = (
 PLACEHOLDERS = {
     "run": "settings and runs",
     "cast": "cast",
+    "scenes": "scenes",
     "editor": "frames",
     "history": "history",
 }
@@ -120,6 +123,8 @@ class MainWindow(QMainWindow):
             )
             self.addDockWidget(area, dock)
             self.docks[name] = dock
+        self.tabifyDockWidget(self.docks["cast"], self.docks["scenes"])
+        self.docks["cast"].raise_()
         self._default_state = self.saveState()
         self._sized = False
 
@@ -241,7 +246,9 @@ class MainWindow(QMainWindow):
         self.cast_panel = CastPanel(session)
         self.run_panel = RunPanel(session, self.controller, self.actions, model)
         self.history = HistoryPanel(session)
+        self.scenes_panel = ScenesPanel(session, self.board)
         for name, widget in (
+            ("scenes", self.scenes_panel),  # its list scrolls
             ("editor", self.editor),  # scrolls inside its tabs
             ("cast", scrolled(self.cast_panel)),
             ("run", scrolled(self.run_panel)),
@@ -433,6 +440,8 @@ class MainWindow(QMainWindow):
             "cancel": lambda: self.controller and self.controller.cancel(),
             "use_image": lambda: self.session and self.history.use_selected(),
             "flipbook": on_story(StoryActions.flipbook),
+            "animatic": on_story(StoryActions.animatic),
+            "import_script": on_story(StoryActions.import_script),
             "models": self.files.models_dialog,
             "about": self.files.about,
         }

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QWidget
 
 from storyboard_app.project.run_progress import RunOrder, RunResult, describe_result
 from storyboard_app.ui.board.view import BoardView
@@ -257,3 +258,43 @@ class StoryActions:
         from storyboard_app.ui.history.flipbook import FlipbookDialog
 
         FlipbookDialog(self.session.store, self.parent).exec()
+
+    def animatic(self) -> None:
+        from storyboard_app.ui.animatic.player import AnimaticPlayer
+
+        self.session.flush()
+        player = AnimaticPlayer(
+            self.session.store, self.board.current_frame_id(), parent=self.parent
+        )
+        player.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        player.show()
+
+    def import_script(self) -> bool:
+        """File → Import Script…: a Fountain, Final Draft or prose file into the story, in one
+        undoable step; a script that cannot be read is reported and changes nothing."""
+        from storyboard_app.project.errors import ProjectError
+        from storyboard_app.project.script_files import read_script, script_kind
+
+        name, _ = QFileDialog.getOpenFileName(
+            self.parent,
+            "Import Script",
+            "",
+            "Screenplays (*.fountain *.spmd *.fdx *.txt);;All files (*)",
+        )
+        if not name:
+            return False
+        path = Path(name)
+        try:
+            script = read_script(path, script_kind(path))
+        except ProjectError as exc:
+            self.messages.show_message(str(exc), "error")
+            return False
+        self.session.flush()
+        if not self.session.import_script(script):
+            return False
+        self.messages.show_message(
+            f"Imported {path.name}: {len(script.scenes)} scene(s), {script.frame_count} "
+            "frame(s). Undo takes it back.",
+            "info",
+        )
+        return True

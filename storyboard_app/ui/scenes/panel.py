@@ -1,0 +1,202 @@
+"""The Scenes panel: the story's scenes as headers with their frame counts and running
+times, the story's running time, and the scene verbs (add, split at the current frame, merge,
+move, edit), all undoable. Unticking a scene collapses it: its cards leave the board (the
+board's search bar, which decides which cards show, leaves them out)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storyboard_app.project.model import Scene
+from storyboard_app.project.timing import (
+    build_timeline,
+    running_time,
+    scene_durations,
+    scene_label,
+)
+from storyboard_app.ui.board.view import BoardView
+from storyboard_app.ui.scenes.dialog import SceneDialog
+from storyboard_app.ui.shared.session import ProjectSession
+
+SceneIdRole = Qt.ItemDataRole.UserRole + 20
+
+
+class ScenesPanel(QWidget):
+    """Scene headers beside the board."""
+
+    def __init__(self, session: ProjectSession, board: BoardView, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ScenesPanel")
+        self.session = session
+        self.board = board
+        self.collapsed: set[int] = set()
+        self.scenes: list[Scene] = []
+        self.total = QLabel(objectName="StoryRunningTime")
+        self.tree = QTreeWidget(objectName="SceneList")
+        self.tree.setColumnCount(3)
+        self.tree.setHeaderLabels(["Scene", "Frames", "Time"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, header.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, header.ResizeMode.ResizeToContents)
+        self.tree.itemChanged.connect(self._item_changed)
+        self.tree.itemDoubleClicked.connect(lambda *_: self.edit_scene())
+        self.tree.currentItemChanged.connect(self._current_changed)
+        buttons = QHBoxLayout()
+        self.buttons: dict[str, QToolButton] = {}
+        for name, text, tip, slot in (
+            ("add", "Add", "Add an empty scene after this one", self.add_scene),
+            ("split", "Split", "Start a new scene at the current frame", self.split_scene),
+            ("merge", "Merge", "Merge this scene into the one before it", self.merge_scene),
+            ("up", "↑", "Move this scene, with its frames, earlier", lambda: self.move_scene(-1)),
+            ("down", "↓", "Move this scene, with its frames, later", lambda: self.move_scene(1)),
+            ("edit", "Edit…", "Heading, number, colour, notes, heading in the prompt",
+             self.edit_scene),
+        ):  # fmt: skip
+            button = QToolButton(text=text, toolTip=tip, objectName=f"Scene{name.title()}")
+            button.clicked.connect(lambda _=False, s=slot: s())
+            buttons.addWidget(button)
+            self.buttons[name] = button
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.total)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        session.boardChanged.connect(self.refresh)
+        board.selectionModel().currentChanged.connect(lambda *_: self._update_buttons())
+        self.refresh()
+
+    # ------------------------------------------------------------------ showing
+
+    def refresh(self) -> None:
+        store = self.session.store
+        if store.closed:
+            return
+        ok, snapshot = self.session.attempt(lambda: (store.board(), store.scenes()))
+        if not ok:
+            return
+        cards, self.scenes = snapshot
+        timeline = build_timeline(cards, self.scenes)
+        times = scene_durations(timeline)
+        counts: dict[int, int] = {}
+        for card in cards:
+            counts[card.frame.scene_id or 0] = counts.get(card.frame.scene_id or 0, 0) + 1
+        current = self.current_scene_id()
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        for scene in self.scenes:
+            item = QTreeWidgetItem(
+                [
+                    scene_label(scene),
+                    str(counts.get(scene.id, 0)),
+                    running_time(times.get(scene.id, 0)),
+                ]
+            )
+            item.setData(0, SceneIdRole, scene.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            shown = Qt.CheckState.Unchecked if scene.id in self.collapsed else Qt.CheckState.Checked
+            item.setCheckState(0, shown)
+            item.setToolTip(0, f"{scene_label(scene)}\nUntick to collapse the scene on the board")
+            if scene.color:
+                swatch = QPixmap(12, 12)
+                swatch.fill(QColor(scene.color))
+                item.setIcon(0, QIcon(swatch))
+            self.tree.addTopLevelItem(item)
+            if scene.id == current:
+                self.tree.setCurrentItem(item)
+        self.tree.blockSignals(False)
+        self.total.setText(
+            f"{len(self.scenes)} scene(s), {len(cards)} frame(s) · running time "
+            f"{running_time(timeline.duration)}"
+        )
+        self._update_buttons()
+
+    def current_scene_id(self) -> int | None:
+        item = self.tree.currentItem()
+        if item is not None:
+            return item.data(0, SceneIdRole)
+        frame = self.session.frame(self.board.current_frame_id() or 0)
+        return frame.scene_id if frame else None
+
+    def _update_buttons(self) -> None:
+        scene_id = self.current_scene_id()
+        place = next((s.position for s in self.scenes if s.id == scene_id), None)
+        self.buttons["merge"].setEnabled(bool(place))
+        self.buttons["up"].setEnabled(bool(place))
+        self.buttons["down"].setEnabled(place is not None and place < len(self.scenes) - 1)
+        self.buttons["split"].setEnabled(self.board.current_frame_id() is not None)
+
+    def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        scene_id = item.data(0, SceneIdRole)
+        if item.checkState(0) == Qt.CheckState.Unchecked:
+            self.collapsed.add(scene_id)
+        else:
+            self.collapsed.discard(scene_id)
+        self.board.board_model.set_collapsed_scenes(self.collapsed)
+
+    def _current_changed(self, item: QTreeWidgetItem | None, _previous=None) -> None:
+        self._update_buttons()
+        if item is None:
+            return
+        frame_ids = self.session.store.scene_frame_ids(item.data(0, SceneIdRole))
+        if frame_ids and item.data(0, SceneIdRole) not in self.collapsed:
+            self.board.select_frames(frame_ids, frame_ids[0])
+
+    # ------------------------------------------------------------------ verbs
+
+    def _select_scene(self, scene_id: int | None) -> None:
+        for index in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(index)
+            if item.data(0, SceneIdRole) == scene_id:
+                self.tree.setCurrentItem(item)
+
+    def add_scene(self) -> None:
+        scene_id = self.current_scene_id()
+        place = next((s.position + 1 for s in self.scenes if s.id == scene_id), None)
+        scene = self.session.add_scene(place, heading="NEW SCENE")
+        if scene is not None:
+            self._select_scene(scene.id)
+            self.edit_scene()
+
+    def split_scene(self) -> None:
+        frame_id = self.board.current_frame_id()
+        if frame_id is not None:
+            scene = self.session.split_scene(frame_id)
+            if scene is not None:
+                self._select_scene(scene.id)
+
+    def merge_scene(self) -> None:
+        scene_id = self.current_scene_id()
+        if scene_id is not None:
+            self.session.merge_scene(scene_id)
+
+    def move_scene(self, step: int) -> None:
+        scene_id = self.current_scene_id()
+        place = next((s.position for s in self.scenes if s.id == scene_id), None)
+        if scene_id is not None and place is not None and 0 <= place + step < len(self.scenes):
+            self.session.move_scene(scene_id, place + step)
+            self._select_scene(scene_id)
+
+    def edit_scene(self) -> None:
+        scene_id = self.current_scene_id()
+        scene = next((s for s in self.scenes if s.id == scene_id), None)
+        if scene is None:
+            return
+        dialog = SceneDialog(scene, self)
+        if dialog.exec():
+            self.session.edit_scene(scene.id, **dialog.fields())
+            self._select_scene(scene.id)
