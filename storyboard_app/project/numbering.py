@@ -4,7 +4,8 @@ Three schemes, as storyboards number shots: ``1`` counts frames through the stor
 letters the shots of each scene after its number (1A, 1B ... 1Z, 1AA), ``1-1`` counts them
 (1-1, 1-2). A scene's number is the one the writer gave it, else its place among the scenes.
 A frame with its own shot label prints that label, and still counts as a shot: the automatic
-numbers after it are the ones they would have been without it.
+numbers after it are the ones they would have been without it. A scene number that ends in a
+letter (``2A``) takes a dash before the shot letters (``2A-A``).
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def number_shots(slots: Sequence[ShotSlot], scheme: ShotNumbering | str) -> list
         if own:
             labels.append(own)
         elif scheme is ShotNumbering.SCENE_LETTER:
-            labels.append(f"{slot.scene_number}{shot_letters(shot_in_scene)}")
+            # A scene numbered 2A gets shots 2A-A, 2A-B: 2AA would read as another scene.
+            dash = "-" if slot.scene_number[-1:].isalpha() else ""
+            labels.append(f"{slot.scene_number}{dash}{shot_letters(shot_in_scene)}")
         elif scheme is ShotNumbering.SCENE_DASH:
             labels.append(f"{slot.scene_number}-{shot_in_scene}")
         else:

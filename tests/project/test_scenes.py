@@ -142,6 +142,9 @@ def test_shot_numbers_run_per_scene_and_respect_own_labels(store: ProjectStore) 
     assert [labels[i] for i in ids] == ["1A", "INSERT", "1C", "7A", "7B"]
     labels = frame_shot_labels(store.frames(), store.scenes(), "1-1")
     assert [labels[i] for i in ids] == ["1-1", "INSERT", "1-3", "7-1", "7-2"]
+    store.update_scene(store.scenes()[1].id, number="7A")
+    labels = frame_shot_labels(store.frames(), store.scenes(), "1A")
+    assert [labels[i] for i in ids[3:]] == ["7A-A", "7A-B"]
     labels = frame_shot_labels(store.frames(), store.scenes(), "1")
     assert [labels[i] for i in ids] == ["1", "INSERT", "3", "4", "5"]
 
