@@ -1,35 +1,52 @@
 """Reading and checking model files before anything heavy is loaded.
 
 Every check here reads headers and configs only, so `storyboard models check` is instant
-even for multi-GB checkpoints, and a wrong file is named before a slow load starts.
+even for multi-GB checkpoints, and a wrong file — or a wrong pair of files — is named before
+a slow load starts. Pickled ``.bin`` files are opened with ``weights_only=True`` only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.adapter_file import (
+    AdapterLayout,
+    adapter_layout,
+    adapter_shapes,
+    check_adapter_fits,
+    ip_layer_widths,
+)
 from engine.api import ModelPaths
 from engine.errors import ModelError
-
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
-_IP_KEY = re.compile(r"^(\d+)\.(to_k_ip|to_v_ip)\.weight$")
+from engine.model_sources import Layout, Role, folder_weights, resolve_location
+from engine.pickled import load_pickled_weights
+from engine.single_file import (
+    check_base_file,
+    component_config,
+    controlnet_file_architecture,
+    encoder_file_architecture,
+    lora_format,
+    read_header,
+)
 
 
 @dataclass(frozen=True)
-class AdapterLayout:
-    """The shape of an h94-layout IP-Adapter checkpoint."""
+class Checked:
+    """What a check found out about one model path, for loading and for cross-checks."""
 
-    tokens: int  # image tokens per reference image (4 for ip-adapter_sdxl)
-    cross_attention_dim: int  # width of the tokens (2048 for SDXL)
-    image_embed_dim: int  # CLIP image embedding width it expects (1280 for ViT-bigG)
-    layer_keys: tuple[int, ...]  # 1, 3, 5, ...
-    layer_widths: tuple[int, ...]  # hidden size of each layer
+    path: Path
+    layout: Layout
+    config: Mapping[str, Any] = field(default_factory=dict)  # the relevant (UNet/encoder) config
+    architecture: str | None = None  # config set of a single file (engine.single_file)
+
+    @property
+    def variant(self) -> str | None:
+        return "fp16" if self.layout is Layout.FOLDER_FP16 else None
 
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:
@@ -53,67 +70,81 @@ def _require_dir(path: Path, what: str) -> None:
         raise ModelError(f"{what}: folder {path} is empty.")
 
 
-def _weights_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
-
-
 def check_safetensors(path: Path, what: str) -> list[str]:
     """Keys of a .safetensors file; a truncated or damaged file raises ModelError."""
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return list(f.keys())
-    except Exception as exc:  # safetensors raises its own SafetensorError and OSError
-        raise ModelError(
-            f"{what}: {path} is not a complete .safetensors file ({exc}). "
-            "It may be truncated (an interrupted download?)."
-        ) from None
+    return list(read_header(path, what).shapes)
 
 
-def _check_folder_weights(folder: Path, what: str) -> None:
-    weights = _weights_in(folder)
-    if not weights:
+def _check_weight_file(path: Path, what: str) -> None:
+    if path.suffix == ".safetensors":
+        read_header(path, what)
+    else:
+        load_pickled_weights(path, what)
+
+
+def _check_folder(folder: Path, what: str) -> Layout:
+    """Every weight file of a component folder is complete and safe; its layout."""
+    weights = folder_weights(folder)
+    if not weights.files:
         raise ModelError(f"{what}: no weight file (.safetensors/.bin) in {folder}.")
-    for w in weights:
-        if w.suffix == ".safetensors":
-            check_safetensors(w, what)
+    for w in weights.files:
+        _check_weight_file(w, what)
+    return Layout.FOLDER_FP16 if weights.variant else Layout.FOLDER
 
 
 def _single_file(path: Path, what: str, folder_kind: str) -> bool:
-    """True (after checking it) when ``path`` is a single .safetensors file."""
+    """True when ``path`` is a file (it must then be a .safetensors file)."""
     if not path.is_file():
         return False
     if path.suffix != ".safetensors":
         raise ModelError(f"{what}: {path} must be {folder_kind} or a .safetensors file.")
-    check_safetensors(path, what)
     return True
 
 
-def check_base(path: Path) -> None:
-    """An SDXL base: a diffusers folder, or a single-file .safetensors checkpoint."""
-    what = "SDXL base model"
+def check_base(path: Path) -> Checked:
+    """An SDXL base: a diffusers folder (fp16 variant too), or a single-file checkpoint."""
+    what = Role.BASE.title
     if _single_file(path, what, "a diffusers folder"):
-        return
+        architecture = check_base_file(read_header(path, what), what)
+        unet = component_config(architecture, "unet")
+        return Checked(path, Layout.SINGLE_FILE, unet, architecture)
     _require_dir(path, what)
     index = _read_json(path / "model_index.json", what)
     cls = index.get("_class_name", "")
-    if "XL" not in cls:
+    if "XL" not in cls or "Img2Img" in cls or "Inpaint" in cls:
         raise ModelError(
             f"{what}: {path} holds a {cls or 'non-diffusers'} model, expected an SDXL pipeline "
             "(StableDiffusionXLPipeline). Is this an SD1.5 model?"
         )
+    layouts = set()
     for part in ("unet", "vae", "text_encoder", "text_encoder_2"):
         _require_dir(path / part, f"{what} ({part})")
         _read_json(path / part / "config.json", f"{what} ({part})")
-        _check_folder_weights(path / part, f"{what} ({part})")
+        layouts.add(_check_folder(path / part, f"{what} ({part})"))
     for part in ("tokenizer", "tokenizer_2"):
         _require_dir(path / part, f"{what} ({part})")
+    if len(layouts) > 1:
+        raise ModelError(
+            f"{what}: {path} mixes fp16-variant and plain weight files across its components; "
+            "keep one kind."
+        )
+    unet = _read_json(path / "unet" / "config.json", what)
+    if unet.get("in_channels", 4) != 4:
+        raise ModelError(
+            f"{what}: {path} has a {unet['in_channels']}-channel UNet (an inpainting model?), "
+            "not an SDXL base model."
+        )
+    return Checked(path, layouts.pop(), unet)
 
 
-def check_image_encoder(path: Path) -> dict[str, Any]:
-    """The IP-Adapter image encoder folder (CLIPVisionModelWithProjection); returns its config."""
-    what = "IP-Adapter image encoder"
+def check_image_encoder(path: Path) -> Checked:
+    """The image encoder: a CLIPVisionModelWithProjection folder, or a ComfyUI clip_vision
+    single file; its ``config`` is the vision config (``projection_dim`` = embedding width)."""
+    what = Role.IMAGE_ENCODER.title
+    if _single_file(path, what, "an image_encoder folder"):
+        architecture, _dim = encoder_file_architecture(read_header(path, what), what)
+        config = component_config(architecture, "image_encoder")
+        return Checked(path, Layout.SINGLE_FILE, config, architecture)
     _require_dir(path, what)
     config = _read_json(path / "config.json", what)
     archs = config.get("architectures") or []
@@ -124,111 +155,16 @@ def check_image_encoder(path: Path) -> dict[str, Any]:
             f"{what}: {path} holds {archs or config.get('model_type')}, expected a "
             "CLIPVisionModelWithProjection (the image_encoder folder next to ip-adapter_sdxl)."
         )
-    _check_folder_weights(path, what)
-    return config
+    layout = _check_folder(path, what)
+    vision = config.get("vision_config", config) if config.get("model_type") == "clip" else config
+    return Checked(path, layout, {**vision, "projection_dim": config.get("projection_dim")})
 
 
-def load_adapter_state(path: Path) -> dict[str, dict[str, Any]]:
-    """An h94 IP-Adapter checkpoint as ``{"image_proj": ..., "ip_adapter": ...}``.
-
-    ``.bin`` files are unpickled with ``weights_only=True`` only: no code in a file runs.
-    """
-    what = "IP-Adapter checkpoint"
-    if not path.exists():
-        raise ModelError(f"{what}: {path} does not exist.")
-    if not path.is_file():
-        raise ModelError(f"{what}: {path} is a folder, expected ip-adapter_sdxl.safetensors/.bin.")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        check_safetensors(path, what)
-        flat = load_file(str(path))
-        state: dict[str, dict[str, Any]] = {"image_proj": {}, "ip_adapter": {}}
-        for key, value in flat.items():
-            group, _, rest = key.partition(".")
-            if group not in state:
-                raise ModelError(f"{what}: {path} has an unexpected key {key!r}.")
-            state[group][rest] = value
-        return state
-    if path.suffix == ".bin":
-        import torch
-
-        try:
-            state = torch.load(str(path), map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise ModelError(
-                f"{what}: {path} could not be read as a plain weights file ({exc})."
-            ) from None
-        if not isinstance(state, dict) or not {"image_proj", "ip_adapter"} <= set(state):
-            raise ModelError(
-                f"{what}: {path} does not have the image_proj/ip_adapter sections of an "
-                "IP-Adapter checkpoint."
-            )
-        return state
-    raise ModelError(f"{what}: {path} must be a .safetensors or .bin file.")
-
-
-def adapter_layout(state: Mapping[str, Mapping[str, Any]], path: Path) -> AdapterLayout:
-    """Read the geometry of an adapter; refuse layouts other than the plain h94 one."""
-    what = f"IP-Adapter checkpoint {path}"
-    proj = state["image_proj"]
-    if "proj.weight" not in proj:
-        kinds = ", ".join(sorted(proj)[:4])
-        raise ModelError(
-            f"{what} is not the plain ip-adapter_sdxl layout (image projection keys: {kinds}). "
-            "Plus/FaceID adapters are not the method's adapter."
-        )
-    out_dim, embed_dim = (int(x) for x in proj["proj.weight"].shape)
-    norm = proj.get("norm.weight")
-    cross = int(norm.shape[0]) if norm is not None else out_dim // 4
-    keys: dict[int, int] = {}
-    for name, tensor in state["ip_adapter"].items():
-        m = _IP_KEY.match(name)
-        if not m:
-            raise ModelError(f"{what} has an unexpected adapter key {name!r}.")
-        keys[int(m.group(1))] = int(tensor.shape[0])
-    ordered = tuple(sorted(keys))
-    return AdapterLayout(
-        tokens=out_dim // cross,
-        cross_attention_dim=cross,
-        image_embed_dim=embed_dim,
-        layer_keys=ordered,
-        layer_widths=tuple(keys[k] for k in ordered),
-    )
-
-
-def check_adapter_fits(
-    layout: AdapterLayout,
-    path: Path,
-    unet_cross_dim: int,
-    unet_layer_widths: tuple[int, ...],
-    encoder_dim: int,
-) -> None:
-    """Refuse an adapter that does not belong to this UNet and image encoder, saying why."""
-    expected_keys = tuple(range(1, 2 * len(unet_layer_widths), 2))
-    hints = []
-    if layout.cross_attention_dim == 768:
-        hints.append("is this an SD1.5 adapter?")
-    hint = f" — {hints[0]}" if hints else ""
-    if layout.cross_attention_dim != unet_cross_dim:
-        raise ModelError(
-            f"IP-Adapter checkpoint {path} makes {layout.cross_attention_dim}-wide tokens but the "
-            f"SDXL UNet attends to {unet_cross_dim}-wide ones{hint}"
-        )
-    if layout.layer_keys != expected_keys or layout.layer_widths != unet_layer_widths:
-        raise ModelError(
-            f"IP-Adapter checkpoint {path} has {len(layout.layer_keys)} of "
-            f"{len(unet_layer_widths)} expected layers (or layers of other widths){hint}"
-        )
-    if layout.image_embed_dim != encoder_dim:
-        raise ModelError(
-            f"IP-Adapter checkpoint {path} expects {layout.image_embed_dim}-wide image embeddings "
-            f"but the image encoder gives {encoder_dim}: they do not belong together."
-        )
-
-
-def check_controlnet(path: Path) -> None:
-    what = "OpenPose ControlNet"
+def check_controlnet(path: Path) -> Checked:
+    what = Role.CONTROLNET.title
+    if _single_file(path, what, "a ControlNet folder"):
+        architecture, config = controlnet_file_architecture(read_header(path, what), what)
+        return Checked(path, Layout.SINGLE_FILE, config, architecture)
     _require_dir(path, what)
     config = _read_json(path / "config.json", what)
     if config.get("_class_name") != "ControlNetModel":
@@ -237,13 +173,20 @@ def check_controlnet(path: Path) -> None:
         )
     if config.get("addition_embed_type") != "text_time":
         raise ModelError(f"{what}: {path} is not an SDXL ControlNet (SD1.5 ControlNet?).")
-    _check_folder_weights(path, what)
+    return Checked(path, _check_folder(path, what), config)
 
 
-def check_lcm(path: Path) -> None:
-    what = "LCM UNet / LCM-LoRA"
+def check_lcm(path: Path) -> Checked:
+    """An LCM-distilled UNet folder, or an LCM-LoRA file (kohya or diffusers key names)."""
+    what = Role.LCM.title
     if _single_file(path, what, "a UNet folder (or an LCM-LoRA)"):
-        return
+        header = read_header(path, what)
+        if lora_format(header) is None:
+            raise ModelError(
+                f"{what}: {path} is not a LoRA (no lora_down/lora_A keys); give an LCM-LoRA "
+                "(pytorch_lora_weights.safetensors) or an LCM UNet folder."
+            )
+        return Checked(path, Layout.LORA)
     _require_dir(path, what)
     unet_dir = path / "unet" if (path / "unet" / "config.json").exists() else path
     config = _read_json(unet_dir / "config.json", what)
@@ -251,29 +194,79 @@ def check_lcm(path: Path) -> None:
         raise ModelError(
             f"{what}: {unet_dir} is a UNet without time_cond_proj_dim — not LCM-distilled."
         )
-    _check_folder_weights(unet_dir, what)
+    return Checked(path, _check_folder(unet_dir, what), config)
+
+
+def check_adapter(path: Path) -> AdapterLayout:
+    return adapter_layout(adapter_shapes(path), path)
+
+
+CHECKS: tuple[tuple[str, Role, Callable[[Path], Any]], ...] = (
+    ("SDXL base", Role.BASE, check_base),
+    ("image encoder", Role.IMAGE_ENCODER, check_image_encoder),
+    ("IP-Adapter", Role.IP_ADAPTER, check_adapter),
+    ("ControlNet (optional)", Role.CONTROLNET, check_controlnet),
+    ("LCM UNet (optional)", Role.LCM, check_lcm),
+)
 
 
 def check_models(paths: ModelPaths) -> list[tuple[str, Path | None, str]]:
-    """Check every configured path; ``(component, path, "ok" or the problem)`` per component."""
-    rows: list[tuple[str, Path | None, str]] = []
-    checks = [
-        ("SDXL base", paths.base, check_base),
-        ("image encoder", paths.image_encoder, check_image_encoder),
-        ("IP-Adapter", paths.ip_adapter, lambda p: adapter_layout(load_adapter_state(p), p)),
-        ("ControlNet (optional)", paths.controlnet, check_controlnet),
-        ("LCM UNet (optional)", paths.lcm, check_lcm),
-    ]
-    for name, path, check in checks:
+    """Check every configured path, then that they belong together; ``(component, path,
+    "ok" or the problem)`` per component. Reads headers and configs only."""
+    rows: dict[Role, tuple[str, Path | None, str]] = {}
+    found: dict[Role, Any] = {}
+    for name, role, check in CHECKS:
+        path = getattr(paths, role.value)
         if path is None:
-            rows.append((name, None, "not configured"))
+            rows[role] = (name, None, "not configured")
             continue
         try:
-            check(path)
-            rows.append((name, path, "ok"))
+            path = resolve_location(role, path)
+            found[role] = check(path)
+            rows[role] = (name, path, "ok")
         except ModelError as exc:
-            rows.append((name, path, str(exc)))
-    return rows
+            rows[role] = (name, path, str(exc))
+    for role, problem in mismatches(found, rows[Role.IP_ADAPTER][1]):
+        name, path, _ = rows[role]
+        rows[role] = (name, path, problem)
+    return list(rows.values())
+
+
+def mismatches(found: Mapping[Role, Any], adapter_path: Path | None) -> list[tuple[Role, str]]:
+    """Checked models that cannot work together: (the role to blame, the problem)."""
+    out: list[tuple[Role, str]] = []
+    base, encoder, adapter = (
+        found.get(r) for r in (Role.BASE, Role.IMAGE_ENCODER, Role.IP_ADAPTER)
+    )
+    if adapter is not None and encoder is not None and adapter_path is not None:
+        # The adapter's layers go into the base UNet and into the LCM UNet of fast mode.
+        for role in (Role.BASE, Role.LCM):
+            unet = found.get(role)
+            if unet is None or not unet.config:
+                continue
+            try:
+                check_adapter_fits(
+                    adapter,
+                    adapter_path,
+                    int(unet.config["cross_attention_dim"]),
+                    ip_layer_widths(unet.config),
+                    int(encoder.config["projection_dim"]),
+                )
+            except ModelError as exc:
+                out.append((Role.IP_ADAPTER if role is Role.BASE else role, str(exc)))
+                break
+    net = found.get(Role.CONTROLNET)
+    if base is not None and net is not None:
+        ours, theirs = base.config.get("cross_attention_dim"), net.config.get("cross_attention_dim")
+        if ours != theirs:
+            out.append(
+                (
+                    Role.CONTROLNET,
+                    f"{Role.CONTROLNET.title}: {net.path} reads {theirs}-wide text embeddings but "
+                    f"the base model makes {ours}-wide ones: they are not of one model family.",
+                )
+            )
+    return out
 
 
 def fingerprint(path: Path) -> str:

@@ -15,18 +15,19 @@ from typing import Any
 
 import torch
 
+from engine.adapter_file import adapter_layout, check_adapter_fits, load_adapter_state
 from engine.api import ModelPaths, Offload, Precision, RuntimeSettings
-from engine.checkpoints import (
-    adapter_layout,
-    check_adapter_fits,
-    check_base,
-    check_controlnet,
-    check_image_encoder,
-    check_lcm,
-    fingerprint,
-    load_adapter_state,
+from engine.checkpoints import check_controlnet, check_lcm, fingerprint
+from engine.component_loading import (
+    check_before_loading,
+    load_base_pipeline,
+    load_controlnet,
+    load_image_encoder,
+    load_lcm_unet,
+    resolve_paths,
 )
 from engine.errors import ModelError
+from engine.model_sources import Layout, force_offline
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class LoadedModels:
     adapter_state: dict[str, dict[str, Any]]
     fingerprints: dict[str, str]
     lcm_unet: Any = None  # preloaded LCM UNet (else loaded from paths.lcm on first use)
+    lcm_is_lora: bool = False  # fast mode's UNet is the base UNet with an LCM-LoRA fused in
     controlnet: Any = None  # preloaded ControlNet (else loaded from paths.controlnet)
     _variants: dict[tuple[bool, bool], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -129,7 +131,8 @@ class LoadedModels:
                 components["unet"] = self._load_lcm_unet()
                 components["scheduler"] = LCMScheduler.from_config(self.base.scheduler.config)
                 fast_pipe = StableDiffusionXLPipeline(**components, add_watermarker=False)
-                self._load_adapter(fast_pipe)
+                if not self.lcm_is_lora:  # a LoRA copy of the base UNet has the adapter already
+                    self._load_adapter(fast_pipe)
                 _place(fast_pipe, self.runtime, self.device)
                 self._variants[(True, False)] = fast_pipe
             if not controlnet:
@@ -161,32 +164,20 @@ class LoadedModels:
         )
 
     def _load_lcm_unet(self) -> Any:
-        from diffusers import UNet2DConditionModel
-
         if self.lcm_unet is not None:
             return self.lcm_unet
         if self.paths.lcm is None:
             raise ModelError(
-                "Fast mode needs an LCM-distilled SDXL UNet (latent-consistency/lcm-sdxl); "
-                "none is configured."
+                "Fast mode needs an LCM-distilled SDXL UNet (latent-consistency/lcm-sdxl) or an "
+                "LCM-LoRA (latent-consistency/lcm-lora-sdxl); none is configured."
             )
-        check_lcm(self.paths.lcm)
-        if self.paths.lcm.is_file():
-            raise ModelError(
-                f"LCM-LoRA file {self.paths.lcm}: LoRA fusing needs the optional 'peft' package; "
-                "configure the LCM UNet folder instead."
-            )
-        folder = self.paths.lcm
-        sub = "unet" if (folder / "unet" / "config.json").exists() else None
-        unet = UNet2DConditionModel.from_pretrained(
-            folder, subfolder=sub, dtype=self.dtype, local_files_only=True
-        )
-        self.fingerprints["lcm"] = fingerprint(folder)
+        checked = check_lcm(self.paths.lcm)
+        unet = load_lcm_unet(checked, self.base, self.dtype)
+        self.lcm_is_lora = checked.layout is Layout.LORA
+        self.fingerprints["lcm"] = fingerprint(checked.path)
         return unet
 
     def _load_controlnet(self) -> Any:
-        from diffusers import ControlNetModel
-
         if self.controlnet is not None:
             return self.controlnet
         if self.paths.controlnet is None:
@@ -194,11 +185,9 @@ class LoadedModels:
                 "ControlNet mode needs an OpenPose SDXL ControlNet "
                 "(thibaud/controlnet-openpose-sdxl-1.0); none is configured."
             )
-        check_controlnet(self.paths.controlnet)
-        net = ControlNetModel.from_pretrained(
-            self.paths.controlnet, dtype=self.dtype, local_files_only=True
-        )
-        self.fingerprints["controlnet"] = fingerprint(self.paths.controlnet)
+        checked = check_controlnet(self.paths.controlnet)
+        net = load_controlnet(checked, self.dtype)
+        self.fingerprints["controlnet"] = fingerprint(checked.path)
         return net
 
 
@@ -235,40 +224,17 @@ def quiet_library_logs() -> None:
 
 def load_models(paths: ModelPaths, runtime: RuntimeSettings) -> LoadedModels:
     """Load the base pipeline, the image encoder and the adapter; checks come first."""
+    force_offline()
     quiet_library_logs()
-    from diffusers import DDIMScheduler, StableDiffusionXLPipeline
-    from transformers import CLIPVisionModelWithProjection
+    from diffusers import DDIMScheduler
 
     resolve_device(runtime.device)  # an impossible device is refused before a slow load
     dtype = _DTYPES[Precision(runtime.precision)]
-    check_base(paths.base)
-    check_image_encoder(paths.image_encoder)
+    paths = resolve_paths(paths)
+    base, encoder_source = check_before_loading(paths)
     adapter_state = load_adapter_state(paths.ip_adapter)
-    adapter_layout(adapter_state, paths.ip_adapter)
-
-    scheduler = DDIMScheduler(**reference_scheduler_config())
-    try:
-        if paths.base.is_file():
-            pipe = StableDiffusionXLPipeline.from_single_file(
-                str(paths.base), dtype=dtype, local_files_only=True, add_watermarker=False
-            )
-            pipe.scheduler = scheduler
-        else:
-            pipe = StableDiffusionXLPipeline.from_pretrained(
-                paths.base,
-                scheduler=scheduler,
-                dtype=dtype,
-                local_files_only=True,
-                add_watermarker=False,
-            )
-        encoder = CLIPVisionModelWithProjection.from_pretrained(
-            paths.image_encoder, dtype=dtype, local_files_only=True
-        )
-    except ModelError:
-        raise
-    except (OSError, ValueError, RuntimeError, KeyError) as exc:
-        raise ModelError(f"Could not load the models from {paths.base}: {exc}") from None
-
+    pipe = load_base_pipeline(base, dtype, DDIMScheduler(**reference_scheduler_config()))
+    encoder = load_image_encoder(encoder_source, dtype)
     return assemble_models(
         paths,
         runtime,

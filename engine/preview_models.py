@@ -22,13 +22,23 @@ from typing import TYPE_CHECKING, Any
 
 from engine.api import ModelPaths
 from engine.errors import ModelError
+from engine.preview_configs import (
+    IMAGE_PROJECTION,
+    LCM_TIME_COND_PROJ_DIM,
+    PROFILES,
+    UNET_COMMON,
+    UNET_PROFILES,
+    VAE,
+    check_profile,
+    image_encoder_config,
+    text_configs,
+)
 
 if TYPE_CHECKING:
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
-PROFILES = ("micro", "sdxl")
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 MARKER_NAME = "PREVIEW_MODELS.json"
 NOTE = "random weights; images are noise"
 
@@ -50,47 +60,6 @@ _TOP_LEVEL = frozenset({MARKER_NAME, "sdxl", "ip-adapter", "controlnet-openpose"
 # Real model files are hundreds of MB; preview files stay far below this. A folder holding a
 # bigger file is someone's real models and is never replaced.
 _MAX_PREVIEW_FILE_BYTES = 64 * 1024 * 1024
-
-_TEXT_WIDTH = 32  # hidden size of each tiny text encoder
-_TEXT_PROJECTION = 32  # text_encoder_2 pooled width
-_IMAGE_PROJECTION = 32  # image encoder embedding width (ViT-bigG's is 1280)
-_ADDITION_TIME_EMBED_DIM = 8
-_LCM_TIME_COND_PROJ_DIM = 256  # as in latent-consistency/lcm-sdxl
-
-_UNET_COMMON: dict[str, Any] = {
-    "sample_size": 8,  # x8 VAE factor: the pipeline's default size is 64 px
-    "in_channels": 4,
-    "out_channels": 4,
-    "cross_attention_dim": 2 * _TEXT_WIDTH,
-    "use_linear_projection": True,
-    "addition_embed_type": "text_time",
-    "addition_time_embed_dim": _ADDITION_TIME_EMBED_DIM,
-    # six size/crop numbers, each embedded, plus text_encoder_2's pooled embedding
-    "projection_class_embeddings_input_dim": 6 * _ADDITION_TIME_EMBED_DIM + _TEXT_PROJECTION,
-}
-
-_UNET_PROFILES: dict[str, dict[str, Any]] = {
-    # ~0.27 M params: one cross-attention level plus the mid block.
-    "micro": {
-        "block_out_channels": (16, 32),
-        "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D"),
-        "up_block_types": ("CrossAttnUpBlock2D", "UpBlock2D"),
-        "layers_per_block": 1,
-        "transformer_layers_per_block": 1,
-        "attention_head_dim": (2, 4),
-        "norm_num_groups": 4,
-    },
-    # ~6 M params: SDXL's exact block layout, so 70 cross-attention layers (IP keys 1..139).
-    "sdxl": {
-        "block_out_channels": (16, 32, 64),
-        "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-        "up_block_types": ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-        "layers_per_block": 2,
-        "transformer_layers_per_block": (1, 2, 10),
-        "attention_head_dim": (1, 2, 4),  # heads per level (SDXL: 5, 10, 20); head width 16
-        "norm_num_groups": 8,
-    },
-}
 
 _SEEDS = {
     "unet": 0,
@@ -116,7 +85,7 @@ def make_preview_models(
     that holds preview models (or is empty) is replaced, never someone's real models.
     """
     root = Path(root)
-    _check_profile(profile)
+    check_profile(profile)
     _check_replaceable(root, overwrite=overwrite)
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = root.with_name(f".{root.name}.building-{uuid.uuid4().hex[:12]}")
@@ -134,7 +103,7 @@ def ensure_preview_models(root: Path | str, profile: str = "micro") -> ModelPath
     """Return the preview models in ``root``, building them first if they are missing,
     incomplete, of another profile or of an older layout."""
     root = Path(root)
-    _check_profile(profile)
+    check_profile(profile)
     if preview_profile(root) == profile:
         return ModelPaths.from_models_dir(root)
     try:
@@ -159,13 +128,6 @@ def preview_profile(root: Path | str) -> str | None:
 
 
 # --------------------------------------------------------------------------- safety
-
-
-def _check_profile(profile: str) -> None:
-    if profile not in PROFILES:
-        raise ModelError(
-            f"Unknown preview model profile {profile!r}; choose one of: {', '.join(PROFILES)}."
-        )
 
 
 def _read_marker(root: Path) -> dict[str, Any] | None:
@@ -265,7 +227,7 @@ def _write_sdxl(folder: Path, profile: str) -> UNet2DConditionModel:
     from engine.tokenizer import EOS_TOKEN
 
     with _seeded(_SEEDS["unet"]):
-        unet = UNet2DConditionModel(**_UNET_COMMON, **_UNET_PROFILES[profile])
+        unet = UNet2DConditionModel(**UNET_COMMON, **UNET_PROFILES[profile])
     text_encoder, text_encoder_2 = _text_encoders()
     # The real repositories ship the four-file tokenizer form; transformers would save
     # tokenizer.json instead, so the written folders replace what the pipeline saves.
@@ -311,65 +273,29 @@ def _tokenizer_files(pad_token: str) -> dict[str, bytes]:
 
 
 def _vae() -> AutoencoderKL:
-    """A four-level AutoencoderKL: x8 latents with 4 channels, as SDXL's VAE."""
     from diffusers import AutoencoderKL
 
     with _seeded(_SEEDS["vae"]):
-        return AutoencoderKL(
-            in_channels=3,
-            out_channels=3,
-            down_block_types=("DownEncoderBlock2D",) * 4,
-            up_block_types=("UpDecoderBlock2D",) * 4,
-            block_out_channels=(8, 16, 16, 16),
-            layers_per_block=1,
-            latent_channels=4,
-            norm_num_groups=8,
-            sample_size=64,
-            scaling_factor=0.13025,  # SDXL's
-        )
+        return AutoencoderKL(**VAE)
 
 
 def _text_encoders() -> tuple[CLIPTextModel, CLIPTextModelWithProjection]:
     """Tiny CLIPTextModel and CLIPTextModelWithProjection over the real CLIP vocabulary."""
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
-    config: dict[str, Any] = {
-        "vocab_size": 49408,  # the real CLIP vocabulary, so real token ids
-        "hidden_size": _TEXT_WIDTH,
-        "intermediate_size": 37,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 2,
-        "max_position_embeddings": 77,
-        "bos_token_id": 49406,
-        # The pooled output is read at the first eos_token_id: it must be <|endoftext|>.
-        "eos_token_id": 49407,
-        "pad_token_id": 1,
-    }
+    first_config, second_config = text_configs()
     with _seeded(_SEEDS["text_encoder"]):
-        first = CLIPTextModel(CLIPTextConfig(**config, hidden_act="quick_gelu"))
+        first = CLIPTextModel(first_config)
     with _seeded(_SEEDS["text_encoder_2"]):
-        second = CLIPTextModelWithProjection(
-            CLIPTextConfig(**config, hidden_act="gelu", projection_dim=_TEXT_PROJECTION)
-        )
+        second = CLIPTextModelWithProjection(second_config)
     return first, second
 
 
 def _write_image_encoder(folder: Path) -> None:
-    """A tiny CLIPVisionModelWithProjection fed by the standard 224 px CLIPImageProcessor."""
-    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+    from transformers import CLIPVisionModelWithProjection
 
-    config = CLIPVisionConfig(
-        image_size=224,
-        patch_size=32,
-        hidden_size=32,
-        intermediate_size=37,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        projection_dim=_IMAGE_PROJECTION,
-        hidden_act="gelu",
-    )
     with _seeded(_SEEDS["image_encoder"]):
-        encoder = CLIPVisionModelWithProjection(config)
+        encoder = CLIPVisionModelWithProjection(image_encoder_config())
     encoder.save_pretrained(folder, safe_serialization=True)
 
 
@@ -389,11 +315,13 @@ def _write_ip_adapter(path: Path, unet: UNet2DConditionModel) -> None:
     def linear(rows: int, cols: int) -> torch.Tensor:
         return torch.randn(rows, cols, generator=generator) * cols**-0.5
 
+    # Trained adapters have non-zero biases: the image projection of a zero embedding (the
+    # unconditional half of guidance) is then a set of non-zero tokens, as in the real model.
     tensors = {
-        "image_proj.proj.weight": linear(tokens * cross_dim, _IMAGE_PROJECTION),
-        "image_proj.proj.bias": torch.zeros(tokens * cross_dim),
-        "image_proj.norm.weight": torch.ones(cross_dim),
-        "image_proj.norm.bias": torch.zeros(cross_dim),
+        "image_proj.proj.weight": linear(tokens * cross_dim, IMAGE_PROJECTION),
+        "image_proj.proj.bias": 0.5 * torch.randn(tokens * cross_dim, generator=generator),
+        "image_proj.norm.weight": 1 + 0.2 * torch.randn(cross_dim, generator=generator),
+        "image_proj.norm.bias": 0.2 * torch.randn(cross_dim, generator=generator),
     }
     modules = dict(unet.named_modules())
     key = 1
@@ -435,7 +363,7 @@ def _write_lcm_unet(folder: Path, unet: UNet2DConditionModel) -> None:
 
     with _seeded(_SEEDS["lcm_unet"]):
         lcm = UNet2DConditionModel.from_config(
-            unet.config, time_cond_proj_dim=_LCM_TIME_COND_PROJ_DIM
+            unet.config, time_cond_proj_dim=LCM_TIME_COND_PROJ_DIM
         )
     # Distillation starts from the base weights; only the guidance projection is new.
     missing, unexpected = lcm.load_state_dict(unet.state_dict(), strict=False)

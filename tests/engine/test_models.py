@@ -12,8 +12,9 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from engine.adapter_file import load_adapter_state
 from engine.api import GenerationSettings, ModelPaths, RuntimeSettings
-from engine.checkpoints import check_models, load_adapter_state
+from engine.checkpoints import check_models
 from engine.errors import ModelError, StyleError
 from engine.models import ModelCache, load_models
 from engine.story_iter import StoryFrame, StoryIterEngine, run_story
@@ -67,8 +68,11 @@ def test_pickled_code_in_a_bin_adapter_never_runs(preview_models, tmp_path):
 
     bad = tmp_path / "ip-adapter_sdxl.bin"
     bad.write_bytes(pickle.dumps({"image_proj": Exploit(), "ip_adapter": {}}, protocol=2))
-    with pytest.raises(ModelError, match="plain weights file"):
+    with pytest.raises(ModelError, match="is unsafe") as info:
         load_adapter_state(bad)
+    assert "weights_only" not in str(info.value)  # never torch's advice to unpickle anyway
+    rows = {n: status for n, _p, status in check_models(replace(preview_models, ip_adapter=bad))}
+    assert "is unsafe" in rows["IP-Adapter"]
     assert not marker.exists()
 
 

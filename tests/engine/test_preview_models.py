@@ -101,7 +101,7 @@ def test_layout_is_the_real_downloads_layout(built: ModelPaths):
     assert profile in PROFILES
     assert _config(root, "PREVIEW_MODELS.json") == {
         "profile": profile,
-        "layout_version": 1,
+        "layout_version": 2,
         "note": "random weights; images are noise",
     }
     adapter_dir = root / "ip-adapter" / "sdxl_models"
