@@ -73,7 +73,9 @@ def load_image_encoder(source: Checked, dtype: torch.dtype) -> Any:
         from safetensors.torch import load_file
 
         config = CLIPVisionConfig(**{k: v for k, v in source.config.items() if k != "model_type"})
-        with torch.device("meta"):
+        from accelerate import init_empty_weights
+
+        with init_empty_weights(include_buffers=False):  # weights come from the file
             model = CLIPVisionModelWithProjection(config)
         state = load_file(str(source.path))
         missing, unexpected = model.load_state_dict(state, strict=False, assign=True)

@@ -307,7 +307,10 @@ class StoryIterEngine:
         s = request.settings
         models = self.models
         pipe = models.pipeline(fast=s.fast, controlnet=batch.posed)
-        cfg = s.guidance > 1 and pipe.unet.config.time_cond_proj_dim is None
+        # An LCM-LoRA is distilled to run without classifier-free guidance (an LCM UNet gets
+        # the guidance as an embedding instead).
+        guidance = 1.0 if s.fast and models.lcm_is_lora else s.guidance
+        cfg = guidance > 1 and pipe.unet.config.time_cond_proj_dim is None
         negative = style.negative_prompt
         sent = [apply_style(job.prompt, style) for job in batch.jobs]
         text = [self._text_embeddings(pipe, p, negative, cfg) for p in sent]
@@ -348,7 +351,7 @@ class StoryIterEngine:
         latents = self._call_pipeline(
             pipe,
             num_inference_steps=steps,
-            guidance_scale=s.guidance,
+            guidance_scale=guidance,
             width=s.width,
             height=s.height,
             generator=[torch.Generator("cpu").manual_seed(j.seed) for j in batch.jobs],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -69,3 +70,13 @@ def ray_cluster():
             ray.shutdown()
             cluster.shutdown()
             shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def model_trees(preview_models: ModelPaths, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The micro preview models in every layout users have them (see tests/engine/layouts.py):
+    ``single/``, ``fp16/``, ``hub/`` (a Hugging Face cache), ``ComfyUI/models``,
+    ``A1111/models``, ``loras/``. Shared by every test: read them, never modify them."""
+    from tests.engine.layouts import build_model_trees
+
+    return build_model_trees(preview_models, tmp_path_factory.mktemp("model-trees"))

@@ -70,7 +70,12 @@ def cmd_render(args: argparse.Namespace) -> int:
         devices = devices_from_args(args)
         engine = make_engine(paths, runtime, devices)
         if paths.preview and not args.quiet:
+            from storyboard_app.project.preview_sizing import describe_preview_sizing
+
             print("Using preview models: random weights, the images are noise.", file=sys.stderr)
+            sizing = describe_preview_sizing(store)
+            if sizing:
+                print(sizing, file=sys.stderr)
         if not devices.in_process:
             # Ray, the token and every node's model files are checked before a pass begins.
             try:
@@ -107,6 +112,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                 cancel=cancel,
                 on_progress=bar.update,
                 on_pass=on_pass,
+                preview_sized=paths.preview,
             )
         finally:
             bar.close()

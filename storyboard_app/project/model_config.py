@@ -52,8 +52,20 @@ class ModelConfig:
 
     @property
     def configured(self) -> bool:
-        """True when real models are configured (all three required paths)."""
-        return bool(self.base and self.image_encoder and self.ip_adapter)
+        """True when real models are configured: a base and an adapter (the image encoder
+        defaults to the one shipped beside the adapter)."""
+        return bool(self.base and self.ip_adapter)
+
+
+def stored_location(value: str) -> str:
+    """What ``models set`` stores: an absolute path, or a repo id of the hub cache as given."""
+    from engine.model_sources import looks_like_repo_id
+
+    text = value.strip()
+    path = Path(text).expanduser()
+    if not text or (looks_like_repo_id(text) and not path.exists()):
+        return text
+    return str(path.absolute())
 
 
 def config_dir() -> Path:
@@ -155,9 +167,37 @@ def resolve_models(
 
     paths = ModelPaths(
         base=Path(config.base).expanduser(),
-        image_encoder=Path(config.image_encoder).expanduser(),
+        image_encoder=_image_encoder(config),
         ip_adapter=Path(config.ip_adapter).expanduser(),
         controlnet=opt(config.controlnet),
         lcm=opt(config.lcm),
     )
     return paths, runtime
+
+
+def _image_encoder(config: ModelConfig) -> Path:
+    """The configured image encoder, else the one h94 ships beside the adapter."""
+    from engine.errors import EngineError
+    from engine.model_sources import (
+        Role,
+        default_image_encoder,
+        looks_like_repo_id,
+        resolve_location,
+    )
+
+    if config.image_encoder:
+        return Path(config.image_encoder).expanduser()
+    adapter = Path(config.ip_adapter).expanduser()
+    if looks_like_repo_id(config.ip_adapter) and not adapter.exists():
+        return adapter  # the same repo: its sdxl_models/image_encoder
+    try:
+        beside = default_image_encoder(resolve_location(Role.IP_ADAPTER, adapter))
+    except EngineError as exc:
+        raise ModelConfigError(str(exc)) from None
+    if beside is None:
+        raise ModelConfigError(
+            f"No image encoder is configured and there is none beside {adapter} "
+            "(h94 ships it as sdxl_models/image_encoder). Set one with "
+            "`storyboard models set --image-encoder PATH`."
+        )
+    return beside

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from storyboard_app.project.editing import card_source_hash
 from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.model import BoardCard, StorySettings
+from storyboard_app.project.preview_sizing import preview_sizing
 from storyboard_app.project.readouts import ReadoutTracker
 from storyboard_app.project.store import ProjectStore
 
@@ -87,11 +88,15 @@ class PassOutcome:
 
 
 def generation_settings(
-    store: ProjectStore, *, fast: bool | None = None, style: str | None = None
+    store: ProjectStore,
+    *,
+    fast: bool | None = None,
+    style: str | None = None,
+    preview_sized: bool = False,
 ) -> dict[str, Any]:
     """The story's generation settings (with per-run overrides) as data."""
     s = store.settings()
-    return {
+    values = {
         "steps": s.steps,
         "guidance": s.guidance,
         "width": s.width,
@@ -102,6 +107,7 @@ def generation_settings(
         "controlnet_scale": 1.0,
         "reference_size": 256,
     }
+    return values | (preview_sizing(store) if preview_sized else {})
 
 
 def _job(card: BoardCard, settings: StorySettings, round_number: int) -> PlannedJob:
@@ -121,7 +127,11 @@ def _job(card: BoardCard, settings: StorySettings, round_number: int) -> Planned
 
 
 def plan_round0(
-    store: ProjectStore, *, fast: bool | None = None, style: str | None = None
+    store: ProjectStore,
+    *,
+    fast: bool | None = None,
+    style: str | None = None,
+    preview_sized: bool = False,
 ) -> PlannedPass | None:
     """Round 0 (text only) for every frame that has no image yet; None if there is none."""
     settings = store.settings()
@@ -132,7 +142,7 @@ def plan_round0(
         "round0",
         tuple(jobs),
         (),
-        generation_settings(store, fast=fast, style=style),
+        generation_settings(store, fast=fast, style=style, preview_sized=preview_sized),
         settings.rounds,
     )
 
@@ -144,6 +154,7 @@ def plan_iterate(
     stale: bool = False,
     fast: bool | None = None,
     style: str | None = None,
+    preview_sized: bool = False,
 ) -> PlannedPass:
     """Re-draw frames against the current image of **every** frame (locked ones included).
 
@@ -378,11 +389,13 @@ def render(
     on_progress: Callable[[ProgressEvent], None] | None = None,
     on_commit: CommitCallback | None = None,
     on_pass: Callable[[PlannedPass], None] | None = None,
+    preview_sized: bool = False,
 ) -> list[PassOutcome]:
     """The writer's "render": resume / round 0 where needed, then ``rounds`` iterations.
 
     ``rounds`` None completes the story's schedule (rounds 1..L for the frames drawn).
-    Stops at the first pass that does not complete.
+    ``preview_sized`` (renders on preview models) replaces size and steps the writer left at
+    their defaults with ``PREVIEW_SIZED``. Stops at the first pass that does not complete.
     """
     from engine.api import CancelToken
 
@@ -393,7 +406,7 @@ def render(
         if resume:
             yield plan_resume(store)
             return
-        first = plan_round0(store, fast=fast, style=style)
+        first = plan_round0(store, fast=fast, style=style, preview_sized=preview_sized)
         if first is not None:
             yield first
         todo = rounds
@@ -401,7 +414,9 @@ def render(
             done = max((c.latest_round or 0) for c in store.board()) if store.frames() else 0
             todo = max(store.settings().rounds - done, 0)
         for _ in range(todo):
-            yield plan_iterate(store, frame_ids, stale=stale, fast=fast, style=style)
+            yield plan_iterate(
+                store, frame_ids, stale=stale, fast=fast, style=style, preview_sized=preview_sized
+            )
             if stale:
                 return
 

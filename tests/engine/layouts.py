@@ -227,3 +227,56 @@ def lcm_lora(preview: ModelPaths, dest: Path, keys: str, rank: int = 2) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, dest)
     return dest
+
+
+# ----------------------------------------------------------------- every layout at once
+
+COMFY_ENCODER = "CLIP-ViT-bigG-14-laion2B-39B-b160k.safetensors"
+
+
+def build_model_trees(preview: ModelPaths, root: Path) -> Path:
+    """Every layout under ``root``; see the ``model_trees`` fixture."""
+    single = single_file_checkpoint(
+        preview, root / "single" / "My Models" / "RealVisXL_V4.0.safetensors"
+    )
+    fp16_variant_folder(preview.base, root / "fp16" / "RealVisXL_V4.0")
+    fp16_variant_folder(preview.image_encoder, root / "fp16" / "image_encoder")
+    lora_kohya = lcm_lora(
+        preview, root / "loras" / "kohya" / "pytorch_lora_weights.safetensors", "kohya"
+    )
+    lcm_lora(
+        preview, root / "loras" / "diffusers" / "pytorch_lora_weights.safetensors", "diffusers"
+    )
+
+    hub = root / "hub"
+    hub_cache_repo(hub, "SG161222/RealVisXL_V4.0", folder_files(preview.base))
+    adapter_files = folder_files(preview.image_encoder, "sdxl_models/image_encoder")
+    adapter_files["sdxl_models/ip-adapter_sdxl.safetensors"] = preview.ip_adapter
+    hub_cache_repo(hub, "h94/IP-Adapter", adapter_files)
+    hub_cache_repo(hub, "thibaud/controlnet-openpose-sdxl-1.0", folder_files(preview.controlnet))
+    hub_cache_repo(
+        hub, "latent-consistency/lcm-lora-sdxl", {"pytorch_lora_weights.safetensors": lora_kohya}
+    )
+
+    controlnet_file = preview.controlnet / "diffusion_pytorch_model.safetensors"
+    comfy = root / "ComfyUI" / "models"
+    copies = {
+        comfy / "checkpoints" / "RealVisXL_V4.0.safetensors": single,
+        comfy / "ipadapter" / "ip-adapter_sdxl.safetensors": preview.ip_adapter,
+        comfy / "clip_vision" / COMFY_ENCODER: preview.image_encoder / "model.safetensors",
+        comfy / "controlnet" / "OpenPoseXL2.safetensors": controlnet_file,
+        comfy / "loras" / "lcm-lora-sdxl.safetensors": lora_kohya,
+    }
+    a1111 = root / "A1111" / "models"
+    copies |= {
+        a1111 / "Stable-diffusion" / "RealVisXL_V4.0.safetensors": single,
+        a1111 / "Lora" / "lcm-lora-sdxl.safetensors": lora_kohya,
+        a1111 / "ControlNet" / "ip-adapter_sdxl.safetensors": preview.ip_adapter,
+        a1111 / "ControlNet" / "OpenPoseXL2.safetensors": controlnet_file,
+    }
+    for dest, source in copies.items():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+    (comfy / "vae").mkdir()  # folders a real tree has, holding nothing the method uses
+    (a1111 / "VAE").mkdir()
+    return root
