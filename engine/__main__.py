@@ -60,11 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--models", type=Path, help="a folder in the standard layout")
-    p.add_argument("--base-model", type=Path)
-    p.add_argument("--image-encoder", type=Path)
-    p.add_argument("--ip-adapter", type=Path)
-    p.add_argument("--controlnet", type=Path)
-    p.add_argument("--lcm-unet", type=Path)
+    where = "a folder, a .safetensors file, or a repo id of the local Hugging Face cache"
+    p.add_argument("--base-model", type=Path, help=f"SDXL base: {where}")
+    p.add_argument("--image-encoder", type=Path, help=f"CLIP image encoder: {where}")
+    p.add_argument("--ip-adapter", type=Path, help="ip-adapter_sdxl file, or h94/IP-Adapter")
+    p.add_argument("--controlnet", type=Path, help=f"OpenPose SDXL ControlNet: {where}")
+    p.add_argument("--lcm-unet", type=Path, help="LCM UNet folder or LCM-LoRA file")
 
 
 def model_paths_from_args(args: argparse.Namespace) -> Any:

@@ -75,7 +75,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             print("Using preview models: random weights, the images are noise.", file=sys.stderr)
             sizing = describe_preview_sizing(store)
             if sizing:
-                print(sizing, file=sys.stderr)
+                print(f"Preview models: {sizing}.", file=sys.stderr)
         if not devices.in_process:
             # Ray, the token and every node's model files are checked before a pass begins.
             try:

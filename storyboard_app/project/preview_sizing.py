@@ -29,13 +29,13 @@ def preview_sizing(store: ProjectStore) -> dict[str, int]:
 
 
 def describe_preview_sizing(store: ProjectStore) -> str:
-    """What a render on preview models draws at, in one sentence (empty when nothing changes)."""
+    """What a render on preview models draws at, in words (empty when nothing changes)."""
     sizing = preview_sizing(store)
     if not sizing:
         return ""
     s = store.settings()
     width, height = sizing.get("width", s.width), sizing.get("height", s.height)
     return (
-        f"Preview models: drawing at {width}×{height}, {sizing.get('steps', s.steps)} steps "
-        "instead of the project's defaults (set size and steps to choose your own)."
+        f"drawing at {width}×{height}, {sizing.get('steps', s.steps)} steps instead of the "
+        "project's defaults (set size and steps to choose your own)"
     )

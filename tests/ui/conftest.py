@@ -20,6 +20,7 @@ def _private_places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STORYITER_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("STORYITER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("STORYITER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
 
 
 @pytest.fixture(scope="session")

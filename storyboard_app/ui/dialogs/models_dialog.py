@@ -1,6 +1,9 @@
 """Model settings: where the model files are, how they run, and a Check of every path.
 
 The Check is the validation ``storyboard models check`` runs, done in a background thread.
+"Scan folder…" finds candidates per role under a ComfyUI/A1111 ``models`` folder (what
+``storyboard models set --scan`` does) and fills in the best; each path's list also offers the
+models of the local Hugging Face cache. Saving a configuration that fails Check asks first.
 "Use preview models" switches to the tiny random-weight models (images are noise).
 """
 
@@ -22,7 +25,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QToolButton,
@@ -34,10 +37,15 @@ from storyboard_app.project.model_config import ModelConfig
 from storyboard_app.ui.run.worker import ModelChoice, Resolver, default_resolver
 
 PATH_FIELDS = (
-    ("base", "SDXL base", "folder or .safetensors", ("folder", "file")),
-    ("image_encoder", "Image encoder", "IP-Adapter's image_encoder folder", ("folder",)),
-    ("ip_adapter", "IP-Adapter", "ip-adapter_sdxl .safetensors or .bin", ("file",)),
-    ("controlnet", "ControlNet", "optional: OpenPose SDXL ControlNet folder", ("folder",)),
+    ("base", "SDXL base", "folder, .safetensors file or repo id", ("folder", "file")),
+    (
+        "image_encoder",
+        "Image encoder",
+        "image_encoder folder or clip_vision file (default: beside the adapter)",
+        ("folder", "file"),
+    ),
+    ("ip_adapter", "IP-Adapter", "ip-adapter_sdxl .safetensors/.bin or h94/IP-Adapter", ("file",)),
+    ("controlnet", "ControlNet", "optional: OpenPose SDXL ControlNet", ("folder", "file")),
     ("lcm", "LCM UNet", "optional: LCM UNet folder or LCM-LoRA file", ("folder", "file")),
 )
 
@@ -72,8 +80,25 @@ def check_rows(choice: ModelChoice, resolver: Resolver) -> list[tuple[str, str, 
     return [(name, str(path or ""), status) for name, path, status in check_models(paths)]
 
 
+def scan_summary(root: Path | None, found: dict[str, str], missing: list[str]) -> str:
+    """What a scan chose and what it did not find, as the dialog shows it (plain text)."""
+    where = str(root) if root is not None else "the Hugging Face cache"
+    lines = [f"Scanned {where}: filled in {len(found)} of {len(PATH_FIELDS)} paths."]
+    if "image_encoder" in missing:
+        lines.append(
+            "No image encoder found (A1111 folders have none): point at h94/IP-Adapter's "
+            "sdxl_models/image_encoder, a ComfyUI clip_vision file, or leave it empty when it "
+            "sits beside the adapter."
+        )
+    others = [label for key, label, *_ in PATH_FIELDS if key in missing and key != "image_encoder"]
+    if others:
+        lines.append(f"Not found: {', '.join(others)}.")
+    return "\n".join(lines)
+
+
 class ModelsDialog(QDialog):
     checked = Signal(object)  # list of rows, from the checking thread
+    scanned = Signal(object, object)  # (scanned folder or None for the hub cache, candidates)
 
     def __init__(
         self,
@@ -86,11 +111,15 @@ class ModelsDialog(QDialog):
         self.setWindowTitle("Models")
         self.setMinimumWidth(640)
         self.resolver = resolver or default_resolver
-        self.paths: dict[str, QLineEdit] = {}
+        self.paths: dict[str, QComboBox] = {}
         paths_box = QGroupBox("Model files (your own; nothing is downloaded)")
         paths_form = QFormLayout(paths_box)
         for key, label, hint, kinds in PATH_FIELDS:
-            edit = QLineEdit(getattr(config, key), placeholderText=hint)
+            edit = QComboBox(editable=True)
+            edit.setObjectName(f"path_{key}")
+            edit.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            edit.lineEdit().setPlaceholderText(hint)
+            edit.setEditText(getattr(config, key))
             self.paths[key] = edit
             row = QHBoxLayout()
             row.addWidget(edit, 1)
@@ -126,37 +155,51 @@ class ModelsDialog(QDialog):
 
         self.check_button = QPushButton("Check")
         self.check_button.clicked.connect(self.run_check)
+        self.scan_button = QPushButton("Scan folder…")
+        self.scan_button.setToolTip(
+            "Find the model files under a ComfyUI or A1111 models folder, or a folder of "
+            "model folders, by reading their headers"
+        )
+        self.scan_button.clicked.connect(self._choose_scan_folder)
         self.results = QLabel("Check reads every file's header and layout; it loads nothing.")
         self.results.setObjectName("Hint")
         self.results.setWordWrap(True)
         self.results.setTextFormat(Qt.TextFormat.RichText)
         self.results.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         check_row = QHBoxLayout()
-        check_row.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignTop)
+        check_buttons = QVBoxLayout()
+        check_buttons.addWidget(self.scan_button)
+        check_buttons.addWidget(self.check_button)
+        check_buttons.addStretch(1)
+        check_row.addLayout(check_buttons)
         check_row.addWidget(self.results, 1)
 
-        buttons = QDialogButtonBox(
+        self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.preview)
         layout.addWidget(paths_box)
         layout.addWidget(run_box)
         layout.addLayout(check_row)
         layout.addStretch(1)
-        layout.addWidget(buttons)
+        layout.addWidget(self.buttons)
         self.checked.connect(self._show_rows)
+        self.scanned.connect(self._show_candidates)
         self._base = config
+        self.last_rows: list[tuple[str, str, str]] = []
+        self._checked_choice: ModelChoice | None = None
         self._preview_toggled(use_preview)
+        self._scan_in_background(None)  # the hub cache's models, as choices
 
     # ------------------------------------------------------------------ values
 
     def config(self) -> ModelConfig:
         return replace(
             self._base,
-            **{key: edit.text().strip() for key, edit in self.paths.items()},
+            **{key: edit.currentText().strip() for key, edit in self.paths.items()},
             device=self.device.currentText().strip() or "auto",
             precision=self.precision.currentText(),
             offload=self.offload.currentText(),
@@ -171,7 +214,7 @@ class ModelsDialog(QDialog):
             edit.setEnabled(not on)
 
     def _browse(self, key: str, kind: str) -> None:
-        start = self.paths[key].text() or str(Path.home())
+        start = self.paths[key].currentText() or str(Path.home())
         if kind == "folder":
             chosen = QFileDialog.getExistingDirectory(self, "Choose a model folder", start)
         else:
@@ -179,7 +222,59 @@ class ModelsDialog(QDialog):
                 self, "Choose a model file", start, "Weights (*.safetensors *.bin);;All (*)"
             )
         if chosen:
-            self.paths[key].setText(chosen)
+            self.paths[key].setEditText(chosen)
+
+    # ------------------------------------------------------------------ scan
+
+    def _choose_scan_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Scan a models folder (ComfyUI, A1111, or model folders)", str(Path.home())
+        )
+        if folder:
+            self.scan_folder(Path(folder))
+
+    def scan_folder(self, root: Path) -> None:
+        """Scan ``root`` in a background thread; the best candidate of each role is filled in."""
+        self.scan_button.setEnabled(False)
+        self.results.setText(f"Scanning {html.escape(str(root))}…")
+        self._scan_in_background(root)
+
+    def _scan_in_background(self, root: Path | None) -> None:
+        def work() -> None:
+            from engine.errors import EngineError
+            from engine.model_scan import scan
+
+            try:
+                candidates, _skipped = scan(root)
+            except (EngineError, OSError) as exc:
+                candidates = str(exc)
+            self.scanned.emit(root, candidates)
+
+        threading.Thread(target=work, name="models scan", daemon=True).start()
+
+    def _show_candidates(self, root: Path | None, candidates: object) -> None:
+        from engine.model_scan import best
+
+        if isinstance(candidates, str):  # the scan failed: say why
+            self.scan_button.setEnabled(True)
+            self.results.setText(html.escape(candidates))
+            return
+        for c in candidates:
+            box = self.paths[c.role.value]
+            if box.findText(c.source) < 0:
+                box.addItem(c.source)
+        if root is None:
+            return
+        self.scan_button.setEnabled(True)
+        chosen = best(candidates)
+        found = {}
+        for key, edit in self.paths.items():
+            pick = next((c for role, c in chosen.items() if role.value == key), None)
+            if pick is not None:
+                edit.setEditText(pick.source)
+                found[key] = pick.source
+        missing = [key for key, *_ in PATH_FIELDS if key not in found]
+        self.results.setText(html.escape(scan_summary(root, found, missing)).replace("\n", "<br>"))
 
     # ------------------------------------------------------------------ check
 
@@ -196,6 +291,7 @@ class ModelsDialog(QDialog):
                 rows = [("Models", "", f"{type(exc).__name__}: {exc}")]
             self.checked.emit(rows)
 
+        self._checked_choice = choice
         threading.Thread(target=work, name="models check", daemon=True).start()
 
     def _show_rows(self, rows: list[tuple[str, str, str]]) -> None:
@@ -215,3 +311,28 @@ class ModelsDialog(QDialog):
             )
         self.results.setText("".join(lines))
         self.last_rows = rows
+
+    # ------------------------------------------------------------------ save
+
+    def accept(self) -> None:
+        """Save — after asking, when the configuration fails Check."""
+        choice = self.choice()
+        rows = self.last_rows if choice == self._checked_choice and self.last_rows else None
+        if rows is None:
+            rows = check_rows(choice, self.resolver)
+            self._show_rows(rows)
+            self._checked_choice = choice
+        failed = [(n, s) for n, _p, s in rows if s not in ("ok", "not configured")]
+        if failed:
+            answer = QMessageBox.warning(
+                self,
+                "Save models that fail Check?",
+                "These models fail Check, so rendering with them will fail:\n\n"
+                + "\n".join(f"• {name}: {status}" for name, status in failed[:5])
+                + "\n\nSave anyway?",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Save:
+                return
+        super().accept()

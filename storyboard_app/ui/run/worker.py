@@ -113,6 +113,7 @@ class EngineWorker(QObject):
                 on_progress=self._on_progress,
                 on_commit=self.frameCommitted.emit,
                 on_pass=self._on_pass,
+                preview_sized=engine.paths.preview,
             )
             finished = bool(outcomes) and outcomes[-1].status == "complete"
             if order.then_schedule and finished and not cancel.cancelled:
@@ -168,6 +169,11 @@ class EngineWorker(QObject):
             self._engine = StoryIterEngine(paths, runtime, cache=self._cache)
             self._engine_key = key
         described = paths.describe()
+        if paths.preview:
+            from storyboard_app.project.preview_sizing import describe_preview_sizing
+
+            sizing = describe_preview_sizing(self._store)
+            described += f" — {sizing}" if sizing else ""
         self.modelsResolved.emit(described)
         return self._engine, described
 
