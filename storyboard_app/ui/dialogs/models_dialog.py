@@ -262,7 +262,10 @@ class ModelsDialog(QDialog):
         for c in candidates:
             box = self.paths[c.role.value]
             if box.findText(c.source) < 0:
-                box.addItem(c.source)
+                typed = box.currentText()
+                box.addItem(c.source)  # a choice in the list; what is typed stays
+                box.setCurrentIndex(-1)
+                box.setEditText(typed)
         if root is None:
             return
         self.scan_button.setEnabled(True)
