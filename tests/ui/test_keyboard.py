@@ -261,3 +261,24 @@ def test_state_filters_by_mouse_and_delete_acts_only_on_what_is_shown(make_windo
     qtbot.waitUntil(lambda: bar.count.text() == "No card matches (of 3)")
     qtbot.mouseClick(bar.states[CardState.LOCKED], Qt.MouseButton.LeftButton)
     assert shown()[:3] == [0, 1, 2] and bar.count.text() == ""
+
+
+def test_tab_from_a_cast_name_goes_to_its_looks_not_the_colour(
+    make_window, qtbot, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QColorDialog
+
+    opened = []
+    monkeypatch.setattr(QColorDialog, "getColor", lambda *a, **k: opened.append(a) or a[0])
+    window = shown_window(make_window, qtbot, make_project(tmp_path / "c.storyiter", frames=1))
+    panel = window.cast_panel
+    qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    assert QApplication.focusWidget() is panel.name
+    type_text(qtbot, "Pip")
+    press(qtbot, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is panel.description
+    type_text(qtbot, " a small grey fox")
+    assert not opened
+    panel.flush()
+    members = {m.name: m.description for m in window.session.store.cast()}
+    assert members["Pip"].strip() == "a small grey fox"

@@ -81,6 +81,11 @@ class CastPanel(QWidget):
         layout.addWidget(self.usage)
         layout.addStretch(1)
 
+        # Tab from the name goes on to how they look; the colour swatch comes after, so a
+        # space typed after Tab is text, not a click that opens the colour dialog.
+        QWidget.setTabOrder(self.name, self.description)
+        QWidget.setTabOrder(self.description, self.color)
+
         session.castChanged.connect(self.reload)
         session.boardChanged.connect(self._show_usage)
         session.flushRequested.connect(self.flush)
