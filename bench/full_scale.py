@@ -132,7 +132,8 @@ def run_fast(engine: StoryIterEngine, args: argparse.Namespace) -> tuple[Row, fl
         engine.encode_count,
     )
     # saving, reported separately: PNG encoding of every image on worker threads
-    from storyboard_app.project.runner import ENCODE_THREADS, encode_result
+    from engine.images import encode_result
+    from storyboard_app.project.runner import ENCODE_THREADS
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(ENCODE_THREADS) as pool:

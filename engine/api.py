@@ -265,16 +265,22 @@ class ImageRecord:
 
 @dataclass(frozen=True, eq=False)
 class FrameResult:
-    """One finished frame: the image, its image embedding, and how it was made."""
+    """One finished frame: the image, its image embedding, and how it was made.
+
+    ``png`` and ``thumbnail_png`` are filled where the frame was encoded (the engine
+    process encodes before sending, and then sends no pixels: ``image`` is None).
+    """
 
     frame_id: str
     round: int
-    image: Any  # PIL.Image.Image (treated as immutable)
+    image: Any  # PIL.Image.Image (treated as immutable), or None once only bytes travel
     embedding: np.ndarray  # (D,) float32
     record: ImageRecord
     # The card's text (no style wrapper) through SDXL's second text encoder, pooled and
     # projected: in the image embedding's space. None when the widths differ.
     text_embedding: np.ndarray | None = None
+    png: bytes = b""
+    thumbnail_png: bytes = b""
 
 
 class EventKind(StrEnum):

@@ -115,6 +115,14 @@ def ensure_preview_models(root: Path | str, profile: str = "micro") -> ModelPath
         raise
 
 
+def preview_build_missing(root: Path | str) -> bool:
+    """Whether ``root`` holds no preview build of the current layout (never built, an
+    interrupted build, or an older layout): what ``ensure_preview_models`` would build.
+    A build of this layout with files deleted since is not rebuilt behind the writer's back."""
+    marker = _read_marker(Path(root))
+    return marker is None or marker.get("layout_version") != LAYOUT_VERSION
+
+
 def preview_profile(root: Path | str) -> str | None:
     """The profile of the complete preview build in ``root``, or None if there is none."""
     root = Path(root)

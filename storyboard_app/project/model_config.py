@@ -133,11 +133,13 @@ def preview_models_dir(profile: str = "micro") -> Path:
 
 
 def resolve_models(
-    config: ModelConfig | None = None, *, preview: bool = False
+    config: ModelConfig | None = None, *, preview: bool = False, build: bool = True
 ) -> tuple[ModelPaths, RuntimeSettings]:
     """ModelPaths and RuntimeSettings to run with; preview models when asked or unconfigured.
 
-    Preview models are built on first use (a few seconds) and reused afterwards.
+    Preview models are built on first use (a few seconds) and reused afterwards; with
+    ``build`` False only their place is given (the app's engine process builds them, so
+    the app itself never imports torch).
     """
     from engine.api import ModelPaths, Offload, Precision, RuntimeSettings
     from engine.errors import EngineError
@@ -154,6 +156,18 @@ def resolve_models(
         raise ModelConfigError(f"Model settings: {exc}.") from None
     if preview or not config.configured:
         from engine.preview_models import ensure_preview_models
+
+        if not build:  # every part of the standard layout, whether built yet or not
+            root = preview_models_dir(config.preview_profile)
+            adapter = root / "ip-adapter" / "sdxl_models"
+            return ModelPaths(
+                base=root / "sdxl",
+                image_encoder=adapter / "image_encoder",
+                ip_adapter=adapter / "ip-adapter_sdxl.safetensors",
+                controlnet=root / "controlnet-openpose",
+                lcm=root / "lcm-unet",
+                preview=True,
+            ), runtime
 
         try:
             return ensure_preview_models(

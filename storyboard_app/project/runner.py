@@ -9,7 +9,6 @@ Used by the ``storyboard`` command and the desktop app alike.
 
 from __future__ import annotations
 
-import io
 import os
 import time
 from collections import deque
@@ -247,44 +246,18 @@ def build_request(store: ProjectStore, plan: PlannedPass, pass_id: int) -> PassR
     return PassRequest(jobs, generation, references, pass_id=str(pass_id))
 
 
-def png_bytes(image: Any) -> bytes:
-    """PNG of a PIL image (fast compression: generated art barely shrinks at higher levels)."""
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
-
-
-def thumbnail_bytes(image: Any, side: int = 256) -> bytes:
-    """A small PNG of a PIL image for the board."""
-    small = image.copy()
-    small.thumbnail((side, side))
-    return png_bytes(small)
-
-
-@dataclass(frozen=True)
-class EncodedImage:
-    """A result's PNG and thumbnail, encoded off the generating thread."""
-
-    png: bytes
-    thumbnail_png: bytes
-
-
-def encode_result(result: FrameResult) -> EncodedImage:
-    """PNG + thumbnail of a result (zlib releases the GIL, so this runs beside the GPU)."""
-    return EncodedImage(png_bytes(result.image), thumbnail_bytes(result.image))
-
-
 def commit_result(
     store: ProjectStore,
     pass_id: int,
     job: PlannedJob,
     result: FrameResult,
-    encoded: EncodedImage | None = None,
     tracker: ReadoutTracker | None = None,
 ) -> int:
     """Store one engine result (image, thumbnail, embedding, record, read-out) in one
     transaction; ``tracker`` (the story as the pass sees it) gives the read-out."""
-    encoded = encoded or encode_result(result)
+    from engine.images import encode_result
+
+    encoded = encode_result(result)
     readout = None
     if tracker is not None:
         readout = tracker.readout(job.frame_id, result.embedding, result.text_embedding)
@@ -299,8 +272,8 @@ def commit_result(
         source_hash=job.source_hash,
         seed=job.seed,
         ip_scale=job.ip_scale,
-        width=result.image.width,
-        height=result.image.height,
+        width=result.record.width,
+        height=result.record.height,
         readout=readout,
     )
     if tracker is not None:
@@ -327,6 +300,7 @@ def run_pass(
     """
     from engine.api import CancelToken
     from engine.errors import EngineError
+    from engine.images import encode_result
 
     cancel = cancel or CancelToken()
     if plan.resume_pass_id is not None:
@@ -342,13 +316,13 @@ def run_pass(
     # PNG encoding overlaps the next batch on the GPU; commits stay in order, on this thread
     # (the store's connection is this thread's). Every finished frame is committed, also on
     # cancel or error; a crash loses only frames still being encoded.
-    pending: deque[tuple[FrameResult, Future[EncodedImage]]] = deque()
+    pending: deque[Future[FrameResult]] = deque()
 
     def commit_ready(wait: bool) -> None:
-        while pending and (wait or pending[0][1].done()):
-            result, future = pending.popleft()
+        while pending and (wait or pending[0].done()):
+            result = pending.popleft().result()
             job = jobs[result.frame_id]
-            image_id = commit_result(store, pass_id, job, result, future.result(), tracker)
+            image_id = commit_result(store, pass_id, job, result, tracker)
             outcome.image_ids.append(image_id)
             if on_commit:
                 on_commit(job.frame_id, image_id)
@@ -359,7 +333,7 @@ def run_pass(
         with ThreadPoolExecutor(ENCODE_THREADS, thread_name_prefix="png") as pool:
             try:
                 for result in engine.run_pass(request, cancel=cancel, on_progress=on_progress):
-                    pending.append((result, pool.submit(encode_result, result)))
+                    pending.append(pool.submit(encode_result, result))
                     commit_ready(wait=False)
             finally:
                 commit_ready(wait=True)

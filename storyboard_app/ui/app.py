@@ -98,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     app = application([sys.argv[0]])
     import qasync  # after PySide6, so qasync binds to it
 
+    # The loop exists before the window: the engine process's streams live on it.
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
     preferences = Preferences(open_settings(args.settings))
     if args.preview_models:
         preferences.set_use_preview_models(True)
@@ -112,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         await closed.wait()
 
     try:
-        qasync.run(until_closed())
+        with loop:
+            loop.run_until_complete(until_closed())
     except RuntimeError as exc:  # the loop stops when the app quits
         if "Event loop stopped" not in str(exc):
             raise

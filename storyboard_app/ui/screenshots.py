@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[name] = str(folder)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+    import qasync
     from PySide6.QtCore import QPoint, QRect
 
     from storyboard_app.ui.app import application
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from storyboard_app.ui.window.main_window import MainWindow
 
     app = application()
+    qasync.QEventLoop(app, already_running=True)  # the engine process's streams run on it
     prefs = Preferences(open_settings())
     prefs.set_use_preview_models(True)
     window = MainWindow(prefs)

@@ -1,5 +1,5 @@
 """UI test set-up: preferences, model config and caches in the test's own folder; windows on
-real project files drawn by the preview models through the real engine thread."""
+real project files drawn by the preview models in the real engine process."""
 
 from __future__ import annotations
 
@@ -24,11 +24,18 @@ def _private_places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def model_cache():
-    """One loaded set of preview models for every UI test (loading is the slow part)."""
-    from engine.models import ModelCache
+def engine_process():
+    """One engine process for every UI test (starting one imports torch: the slow part),
+    on a qasync loop that runs whenever a test spins Qt's event loop, as the app's does."""
+    import qasync
 
-    return ModelCache()
+    from engine.process import EngineProcess
+    from storyboard_app.ui.app import application
+
+    loop = qasync.QEventLoop(application(), already_running=True)
+    engine = EngineProcess(loop)
+    yield engine
+    engine.close()
 
 
 @pytest.fixture
@@ -53,7 +60,7 @@ def make_project(path: Path, frames: int = 3, *, title: str = "Test story") -> P
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path, resolver, model_cache):
+def make_window(qtbot, tmp_path, resolver, engine_process):
     """Build MainWindows with test preferences; every one is closed at the end."""
     from storyboard_app.ui.app import application
     from storyboard_app.ui.shared.preferences import Preferences, open_settings
@@ -67,7 +74,7 @@ def make_window(qtbot, tmp_path, resolver, model_cache):
         window = MainWindow(
             prefs,
             resolver=options.pop("resolver", resolver),
-            model_cache=options.pop("model_cache", model_cache),
+            engine=options.pop("engine", engine_process),
             demo_folder=tmp_path / "data",
         )
         window.confirm = lambda *_: True

@@ -31,7 +31,7 @@ def test_a_fresh_start_offers_the_demo_and_the_next_start_reopens_it(make_window
     window.close()  # as the writer quits
 
     prefs = Preferences(open_settings(tmp_path / "ui-settings.ini"))
-    again = open_window(prefs, resolver=window.resolver, model_cache=window.model_cache)
+    again = open_window(prefs, resolver=window.resolver, engine=window.engine)
     qtbot.addWidget(again)
     try:
         assert again.session is not None and again.session.path == demo.resolve()

@@ -188,15 +188,12 @@ def test_an_engine_error_is_shown_and_the_app_stays_alive(
     make_window, qtbot, tmp_path, preview_models
 ):
     from engine.api import ModelPaths, RuntimeSettings
-    from engine.models import ModelCache
 
     models = tmp_path / "models"
     shutil.copytree(preview_models.base.parent, models)
     shutil.rmtree(models / "sdxl")  # the writer's base model folder went missing
     broken = ModelPaths.from_models_dir(models)
-    window = make_window(
-        resolver=lambda _c: (broken, RuntimeSettings(device="cpu")), model_cache=ModelCache()
-    )
+    window = make_window(resolver=lambda _c: (broken, RuntimeSettings(device="cpu")))
     assert window.open_project(make_project(tmp_path / "s.storyiter", frames=2))
     result = run_and_wait(qtbot, window)
     assert result.status == "failed"
@@ -207,3 +204,97 @@ def test_an_engine_error_is_shown_and_the_app_stays_alive(
     assert window.session.add_frame(character="a new card") is not None
     assert len(window.session.store.frames()) == 3
     assert run_and_wait(qtbot, window).status == "failed"
+
+
+def test_a_killed_engine_process_is_reported_and_resume_finishes_the_pass(
+    make_window, qtbot, tmp_path, preview_models
+):
+    import io
+    import os
+    import signal
+    from dataclasses import replace
+
+    import numpy as np
+    from PIL import Image
+
+    from engine.api import RuntimeSettings
+    from engine.story_iter import StoryIterEngine
+    from storyboard_app.project import runner
+    from storyboard_app.project.store import ProjectStore
+
+    def slow_project(path):
+        make_project(path, frames=4)
+        with ProjectStore.open(path) as store:  # 2 batches of 2 frames, 40 steps each
+            store.update_story(settings=replace(store.settings(), steps=40, batch_size=2))
+        return path
+
+    def round0(path):
+        with ProjectStore.open_reader(path) as store:
+            return [
+                np.asarray(Image.open(io.BytesIO(store.image_png(i.id))))
+                for f in store.frames()
+                for i in store.images_of_frame(f.id)
+                if i.round == 0
+            ]
+
+    window = make_window()
+    window.show()
+    path = slow_project(tmp_path / "s.storyiter")
+    assert window.open_project(path)
+    killed = []
+
+    def kill_after_first_commit(_frame_id, _image_id):
+        if not killed:
+            killed.append(window.engine.pid)
+            os.kill(window.engine.pid, signal.SIGKILL)
+
+    window.controller.worker.frameCommitted.connect(kill_after_first_commit)
+    result = run_and_wait(qtbot, window)
+    window.controller.worker.frameCommitted.disconnect(kill_after_first_commit)
+    assert result.status == "failed"
+    assert f"(pid {killed[0]}) was killed by SIGKILL" in result.message
+    assert "SIGKILL" in window.messages.message()
+    # the window stays, with everything committed before the kill
+    assert window.isVisible() and window.session is not None and not window.controller.busy
+    store = window.session.store
+    committed = [f for f in store.frames() if store.current_image_id(f.id) is not None]
+    assert 1 <= len(committed) < 4
+    qtbot.waitUntil(lambda: window.engine.pid not in (None, killed[0]), timeout=60_000)
+
+    result = run_and_wait(qtbot, window, "resume")  # in the restarted engine process
+    assert result.status == "complete", result
+    assert all(store.current_image_id(f.id) is not None for f in store.frames())
+    reference = slow_project(tmp_path / "uninterrupted.storyiter")
+    with ProjectStore.open(reference) as other:
+        engine = StoryIterEngine(preview_models, RuntimeSettings(device="cpu", batch_size=2))
+        runner.render(other, engine, rounds=0)
+    ours, theirs = round0(path), round0(reference)
+    assert len(ours) == len(theirs) == 4
+    assert all(np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
+def test_run_devices_menu_keeps_the_choice_and_shows_it(make_window, qtbot, tmp_path):
+    from engine.api import Devices
+
+    window = make_window()
+    assert window.open_project(make_project(tmp_path / "s.storyiter", frames=1))
+    menu = window.devices_menu
+    assert menu.choices["this"].isChecked()
+    menu.choices["all"].trigger()
+    assert window.prefs.devices() == Devices(0)
+    assert window.model_choice().devices == Devices(0)
+    assert "every GPU of this machine" in window.models_label.text()
+
+    menu.ask_address = lambda current: ""  # the writer cancels the address dialog
+    menu.choices["cluster"].trigger()
+    assert window.prefs.devices() == Devices(0) and menu.choices["all"].isChecked()
+    menu.ask_address = lambda current: " 127.0.0.1:6379 "
+    menu.choices["cluster"].trigger()
+    assert window.prefs.devices() == Devices(0, "127.0.0.1:6379")
+    assert "Ray cluster at 127.0.0.1:6379" in window.models_label.text()
+    assert "127.0.0.1:6379" in menu.choices["cluster"].text()
+
+    menu.choices["this"].trigger()
+    assert window.prefs.devices() == Devices(1)
+    result = run_and_wait(qtbot, window)  # back on this device, in the engine process
+    assert result.status == "complete"

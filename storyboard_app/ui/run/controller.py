@@ -1,12 +1,17 @@
-"""The UI thread's side of a run: starts orders on the engine thread, tracks progress and ETA,
-keeps per-frame drawing state and live previews, and shuts the thread down cleanly."""
+"""The UI thread's side of a run: starts orders on the committer thread, tracks progress and
+ETA, keeps per-frame drawing state and live previews, warms the engine process up when a
+story opens, says when it died and starts it again, and shuts the thread down cleanly."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, Signal
+import asyncio
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from engine.api import CancelToken, EventKind, ProgressEvent
+from engine.process import EngineProcess, ProcessState
+from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.run_progress import (
     PassStart,
     ProgressTracker,
@@ -15,13 +20,20 @@ from storyboard_app.project.run_progress import (
     RunResult,
     progress_label,
 )
-from storyboard_app.ui.run.worker import EngineWorker, ModelChoice, Resolver
+from storyboard_app.ui.run.worker import (
+    EngineWorker,
+    ModelChoice,
+    Resolver,
+    default_resolver,
+    engine_settings,
+)
 from storyboard_app.ui.shared.images import previews_by_frame
 from storyboard_app.ui.shared.session import ProjectSession
 
 
 class RunController(QObject):
-    """Owns the engine thread for one open project."""
+    """Owns the committer thread for one open project, and the engine process unless one
+    is given (then its owner closes it)."""
 
     stateChanged = Signal(str)  # idle | running | cancelling
     progressChanged = Signal(object)  # RunProgress
@@ -29,13 +41,18 @@ class RunController(QObject):
     previewChanged = Signal()  # a new live preview arrived
     runFinished = Signal(object)  # RunResult
     modelsResolved = Signal(str)
-    warmedUp = Signal()
+    warmedUp = Signal()  # the engine process has imported its libraries
+    engineLost = Signal(str)  # the engine process died; what happened
     noticeRaised = Signal(str)
     _order = Signal(object, object, object)
-    _warm_up = Signal()
+    _lost = Signal(str)
+    _ready = Signal(object)
 
     def __init__(
-        self, session: ProjectSession, resolver: Resolver | None = None, cache=None
+        self,
+        session: ProjectSession,
+        resolver: Resolver | None = None,
+        engine: EngineProcess | None = None,
     ) -> None:
         super().__init__(session)
         self.session = session
@@ -46,29 +63,48 @@ class RunController(QObject):
         self.last_preview: QImage | None = None
         self.last_result: RunResult | None = None
         self._cancel: CancelToken | None = None
-        self._store = session.store.sibling_writer()  # handed to the engine thread
-        self._shut = False  # after shutdown, late reports from the engine thread are dropped
+        self._resolver = resolver or default_resolver
+        self._choice: ModelChoice | None = None
+        # The engine process reports on the asyncio loop; signals bring it to this thread.
+        self._lost.connect(self._on_lost)
+        self._ready.connect(self._on_ready)
+        self._owns_engine = engine is None
+        self.engine = engine or EngineProcess(asyncio.get_event_loop())
+        self.engine.watch(on_lost=self._lost.emit, on_ready=self._ready.emit)
+        self._store = session.store.sibling_writer()  # handed to the committer thread
+        self._shut = False  # after shutdown, late reports from the committer are dropped
         self._running: RunOrder | None = None
         self._resume_continues = False  # the cut-short run was Iterate All
         self.resumable = False  # an interrupted, cancelled or failed pass is left to finish
         self._check_resumable()
         self._thread = QThread()
-        self._thread.setObjectName("StoryIter engine")
-        self.worker = EngineWorker(self._store, resolver, cache)
+        self._thread.setObjectName("StoryIter committer")
+        self.worker = EngineWorker(self._store, self.engine, self._resolver)
         self.worker.moveToThread(self._thread)
         self._order.connect(self.worker.run)
-        self._warm_up.connect(self.worker.warm_up)
         self.worker.passStarted.connect(self._on_pass_started)
         self.worker.progress.connect(self._on_progress)
         self.worker.frameCommitted.connect(self._on_committed)
         self.worker.runFinished.connect(self._on_finished)
         self.worker.modelsResolved.connect(self.modelsResolved)
-        self.worker.warmedUp.connect(self.warmedUp)
         self._thread.start()
 
-    def warm_up(self) -> None:
-        """Let the engine thread import its libraries now (queued before any run)."""
-        self._warm_up.emit()
+    def warm_up(self, choice: ModelChoice) -> None:
+        """Start the engine process and let it load the models while the writer reads
+        (on this device; Ray and clusters are joined by the first run)."""
+        self._choice = choice
+        if self._shut:
+            return
+        try:
+            paths, runtime = engine_settings(
+                self._resolver, choice, self.session.store.settings().batch_size
+            )
+        except ProjectError:  # a bad model configuration: the first run says what is wrong
+            self.engine.launch()
+            return
+        self.engine.configure(paths, runtime, choice.devices)
+        if choice.devices.in_process:  # Ray and clusters start with the first run
+            self.engine.preload()
 
     @property
     def busy(self) -> bool:
@@ -84,6 +120,7 @@ class RunController(QObject):
         self.frame_states.clear()
         self.previews.clear()
         self.last_preview = None
+        self._choice = choice
         self._set_state("running")
         self.progressChanged.emit(RunProgress(0.0, None, 0, 0, "Loading models…"))
         self._running = order
@@ -105,8 +142,9 @@ class RunController(QObject):
             self._set_state("cancelling")
 
     def shutdown(self) -> None:
-        """Stop any run, end the thread, close the worker's store (idempotent). What the
-        engine thread reported but the UI thread has not handled yet is dropped."""
+        """Stop any run, end the thread, close the worker's store, and the engine process
+        when this controller started it (idempotent). What the committer thread reported
+        but the UI thread has not handled yet is dropped."""
         self._shut = True
         if self._cancel is not None:
             self._cancel.cancel()
@@ -115,6 +153,22 @@ class RunController(QObject):
             self._thread.wait()
         if not self._store.closed:
             self._store.close()
+        self.engine.watch(on_lost=None, on_ready=None)
+        if self._owns_engine:
+            self.engine.close()
+
+    # ------------------------------------------------------------------ the engine process
+
+    def _on_lost(self, what: str) -> None:
+        if self._shut:
+            return
+        self.engineLost.emit(f"{what} Everything committed is kept; it is starting again.")
+        # a fresh engine process, warming up while the writer reads
+        QTimer.singleShot(0, self, lambda: self._choice and self.warm_up(self._choice))
+
+    def _on_ready(self, state: ProcessState) -> None:
+        if not state.device and not self._shut:
+            self.warmedUp.emit()
 
     # ------------------------------------------------------------------ worker signals
 

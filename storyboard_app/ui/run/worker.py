@@ -1,9 +1,11 @@
-"""The engine worker: one thread that owns the GPU, the pipelines and its own store connection.
+"""The committer thread: runs the runner's passes on the engine process, commits the frames.
 
-It receives a ``RunOrder`` (a value), runs the runner's passes with ``runner.render`` and
-reports through signals with values and ids only: a pass started, progress (the engine's
-ProgressEvent, throttled), a frame committed, the run finished. The UI thread never waits
-for it; cancelling sets the run's CancelToken, which the engine checks between steps.
+It receives a ``RunOrder`` (a value), runs the runner's passes with ``runner.render`` on the
+``EngineProcess`` (torch, the GPU and the models live in that child process; its frames
+arrive as PNG bytes) and reports through signals with values and ids only: a pass started,
+progress (the engine's ProgressEvent, throttled), a frame committed, the run finished. The
+UI thread never waits for it; cancelling sets the run's CancelToken, which the engine
+process hears within a step.
 """
 
 from __future__ import annotations
@@ -12,20 +14,21 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.api import (
     FAST_STEPS,
     CancelToken,
+    Devices,
     EventKind,
     ModelPaths,
     ProgressEvent,
     RuntimeSettings,
 )
 from engine.errors import EngineError
+from engine.process import EngineProcess
 from storyboard_app.project import runner
 from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.model_config import ModelConfig, resolve_models
@@ -45,22 +48,34 @@ PROGRESS_INTERVAL_S = 0.1  # step events closer together than this are dropped
 
 @dataclass(frozen=True)
 class ModelChoice:
-    """Which models to draw with: the saved configuration, or the preview models."""
+    """Which models to draw with (the saved configuration, or the preview models), and on
+    which devices (Run → Devices)."""
 
     config: ModelConfig
     preview: bool
+    devices: Devices = field(default_factory=Devices)
 
 
 Resolver = Callable[[ModelChoice], tuple[ModelPaths, RuntimeSettings]]
 
 
 def default_resolver(choice: ModelChoice) -> tuple[ModelPaths, RuntimeSettings]:
-    return resolve_models(choice.config, preview=choice.preview)
+    # Preview models are built by the engine process, where torch lives, not here.
+    return resolve_models(choice.config, preview=choice.preview, build=False)
+
+
+def engine_settings(
+    resolver: Resolver, choice: ModelChoice, batch_size: int
+) -> tuple[ModelPaths, RuntimeSettings]:
+    """What the engine process is configured with for a choice and the story's batch size."""
+    paths, runtime = resolver(choice)
+    return paths, replace(runtime, batch_size=batch_size or runtime.batch_size)
 
 
 class EngineWorker(QObject):
-    """Lives in the engine thread. Give it its own (sibling) store; it closes nothing it
-    did not open: the controller closes the store after the thread has stopped."""
+    """Lives in the committer thread: runs the runner's passes on the engine process and
+    commits what it sends. Give it its own (sibling) store; it closes nothing it did not
+    open: the controller closes the store after the thread has stopped."""
 
     passStarted = Signal(object)  # PassStart
     progress = Signal(object)  # engine.api.ProgressEvent
@@ -68,28 +83,17 @@ class EngineWorker(QObject):
     passFinished = Signal(object)  # PassEnd
     runFinished = Signal(object)  # RunResult
     modelsResolved = Signal(str)
-    warmedUp = Signal()
 
-    def __init__(self, store: ProjectStore, resolver: Resolver | None = None, cache=None) -> None:
+    def __init__(
+        self, store: ProjectStore, engine: EngineProcess, resolver: Resolver | None = None
+    ) -> None:
         super().__init__()
         self._store = store
         self._resolver = resolver or default_resolver
-        self._cache = cache
-        self._engine = None
-        self._engine_key: tuple[ModelPaths, RuntimeSettings] | None = None
+        self._engine = engine
         self._last_emit = 0.0
         self._pass_number = 0
         self._expected = 0
-
-    @Slot()
-    def warm_up(self) -> None:
-        """Import the engine's libraries (torch, diffusers) ahead of the first run, so the
-        first "Iterate" does not spend its first seconds importing."""
-        try:
-            import engine.story_iter  # noqa: F401
-        except Exception:  # the run will report it properly
-            log.exception("Engine warm-up failed")
-        self.warmedUp.emit()
 
     @Slot(object, object, object)
     def run(self, order: RunOrder, choice: ModelChoice, cancel: CancelToken) -> None:
@@ -158,22 +162,17 @@ class EngineWorker(QObject):
                 )
             )
 
-    def _engine_for(self, choice: ModelChoice) -> tuple[Any, str]:
-        from engine.story_iter import StoryIterEngine
-
-        paths, runtime = self._resolver(choice)
-        batch = self._store.settings().batch_size
-        runtime = replace(runtime, batch_size=batch or runtime.batch_size)
-        key = (paths, runtime)
-        if self._engine is None or self._engine_key != key:
-            self._engine = StoryIterEngine(paths, runtime, cache=self._cache)
-            self._engine_key = key
+    def _engine_for(self, choice: ModelChoice) -> tuple[EngineProcess, str]:
+        paths, runtime = engine_settings(self._resolver, choice, self._store.settings().batch_size)
+        self._engine.configure(paths, runtime, choice.devices)
         described = paths.describe()
         if paths.preview:
             from storyboard_app.project.preview_sizing import describe_preview_sizing
 
             sizing = describe_preview_sizing(self._store)
             described += f" — {sizing}" if sizing else ""
+        if not choice.devices.in_process:
+            described += f" · {choice.devices.describe()}"
         self.modelsResolved.emit(described)
         return self._engine, described
 

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from engine.api import Devices
+from engine.errors import EngineError
+
 ORGANIZATION = "StoryIter"
 APPLICATION = "StoryIter Studio"
 MAX_RECENT = 10
@@ -69,6 +72,25 @@ class Preferences:
 
     def set_use_preview_models(self, value: bool) -> None:
         self.qsettings.setValue("models/use_preview", bool(value))
+
+    def devices(self) -> Devices:
+        """Run → Devices: this device, every GPU here (count 0), or a Ray cluster."""
+        cluster = self.qsettings.value("run/cluster", "")
+        try:
+            count = int(self.qsettings.value("run/devices", 1))
+            return Devices(count, cluster if isinstance(cluster, str) else "")
+        except (TypeError, ValueError, EngineError):
+            return Devices()
+
+    def set_devices(self, devices: Devices) -> None:
+        self.qsettings.setValue("run/devices", devices.count)
+        self.qsettings.setValue("run/cluster", devices.cluster)
+        if devices.cluster:
+            self.qsettings.setValue("run/last_cluster", devices.cluster)
+
+    def last_cluster(self) -> str:
+        value = self.qsettings.value("run/last_cluster", "")
+        return value if isinstance(value, str) else ""
 
     # ------------------------------------------------------------------ window
 

@@ -3,6 +3,7 @@ docks around it, and the project's lifecycle (new, open, Save As, close)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.process import EngineProcess
 from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.model_config import ModelConfig, load_model_config
 from storyboard_app.project.run_progress import RunResult
@@ -30,6 +32,7 @@ from storyboard_app.ui.dialogs.models_dialog import describe_choice
 from storyboard_app.ui.editor.frame_editor import FrameEditor
 from storyboard_app.ui.history.panel import HistoryPanel
 from storyboard_app.ui.run.controller import RunController
+from storyboard_app.ui.run.devices import DevicesMenu
 from storyboard_app.ui.run.panel import RunPanel
 from storyboard_app.ui.run.worker import ModelChoice, Resolver
 from storyboard_app.ui.scenes.panel import ScenesPanel
@@ -75,13 +78,14 @@ class MainWindow(QMainWindow):
         self,
         preferences: Preferences,
         resolver: Resolver | None = None,
-        model_cache=None,
+        engine: EngineProcess | None = None,
         demo_folder: Path | None = None,
     ) -> None:
         super().__init__()
         self.prefs = preferences
         self.resolver = resolver
-        self.model_cache = model_cache
+        self.engine = engine  # shared by the stories opened here; started on first open
+        self._owns_engine = engine is None
         self.demo_folder = demo_folder
         self.session: ProjectSession | None = None
         self.controller: RunController | None = None
@@ -131,6 +135,9 @@ class MainWindow(QMainWindow):
         self.files = AppActions(self, self, self.prefs)
         self.actions = build_actions(self, self.action_slots())
         self.recent_menu = build_menus(self, self.actions, self.docks.values())
+        self.devices_menu = DevicesMenu(self.prefs, self, self._devices_changed)
+        run_menu = next(a.menu() for a in self.menuBar().actions() if a.text() == "&Run")
+        run_menu.insertMenu(self.actions["cancel"], self.devices_menu)
         self.recent_menu.aboutToShow.connect(self.files.fill_recent_menu)
         self.toolbar = build_toolbar(self.actions)
         self.addToolBar(self.toolbar)
@@ -171,10 +178,18 @@ class MainWindow(QMainWindow):
         except ProjectError as exc:
             self.show_error(str(exc))
             config = ModelConfig()
-        return ModelChoice(config, self.prefs.use_preview_models())
+        return ModelChoice(config, self.prefs.use_preview_models(), self.prefs.devices())
+
+    def _devices_changed(self, devices) -> None:
+        self.update_models_label()
+        if self.controller is not None and not self.controller.busy:
+            self.controller.warm_up(self.model_choice())
 
     def update_models_label(self) -> None:
-        text, preview = describe_choice(self.model_choice())
+        choice = self.model_choice()
+        text, preview = describe_choice(choice)
+        if not choice.devices.in_process:
+            text += f" · {choice.devices.describe()}"
         self.models_label.setText(text)
         self.models_label.setProperty("preview", "true" if preview else "false")
         self.models_label.style().unpolish(self.models_label)
@@ -228,7 +243,9 @@ class MainWindow(QMainWindow):
         self.messages.dismiss()  # what was said about the story before is over
         session = ProjectSession(store, self)
         self.session = session
-        self.controller = RunController(session, self.resolver, self.model_cache)
+        if self.engine is None:
+            self.engine = EngineProcess(asyncio.get_event_loop())
+        self.controller = RunController(session, self.resolver, self.engine)
         model = BoardModel(session, self)
         self.board = BoardView(model, self.prefs.card_width())
         self.board.zoomChanged.connect(self.prefs.set_card_width)
@@ -267,8 +284,9 @@ class MainWindow(QMainWindow):
         # Tab from the search field to the board, and from the board into the card's fields.
         QWidget.setTabOrder(self.search_bar.field, self.board)
         QWidget.setTabOrder(self.board, self.editor.fields["character"])
-        # The engine's libraries load in the background while the writer reads the board.
-        QTimer.singleShot(1500, self.controller, self.controller.warm_up)
+        # The engine process starts and loads the models while the writer reads the board.
+        controller = self.controller
+        QTimer.singleShot(500, controller, lambda: controller.warm_up(self.model_choice()))
         self.stack.setCurrentWidget(self.board_page)
         if not self._sized and self.isVisible():
             QTimer.singleShot(0, self, self.default_layout)
@@ -298,6 +316,7 @@ class MainWindow(QMainWindow):
         controller.previewChanged.connect(self._run_frames_changed)
         controller.runFinished.connect(self._run_finished)
         controller.noticeRaised.connect(self.show_info)
+        controller.engineLost.connect(self.show_error)
         self.history.compareRequested.connect(self.story.compare_images)
         self.history.viewRequested.connect(self.story.view_image)
         self.history.flipbookRequested.connect(self.story.flipbook)
@@ -392,6 +411,8 @@ class MainWindow(QMainWindow):
         self.prefs.save_window_state(self.saveGeometry(), self.saveState())
         self.hide()  # gone at once; a pass still stops within one step before the app ends
         self.close_project(force=True)
+        if self._owns_engine and self.engine is not None:
+            self.engine.close()
         self.prefs.sync()
         super().closeEvent(event)
 
