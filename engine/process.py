@@ -38,6 +38,7 @@ from engine.process_wire import pack, read
 
 _POLL = 0.05  # how often a waiting pass looks at its cancel token
 _LOST = "lost"
+_ABANDONED = "abandoned"
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,12 @@ class EngineProcess:
         """Ask the child to load the models, without waiting (an open story's warm-up)."""
         self._post(("start", next(self._tokens)))
 
+    def abandon(self) -> None:
+        """End every pass waiting here at once, as cancelled (the story is closing: the
+        loop that would carry the cancel and the last messages may not turn again)."""
+        for answers in list(self._waiting.values()):
+            answers.put((_ABANDONED,))
+
     def close(self) -> None:
         """Stop the child (closing its socket ends it); idempotent."""
         proc, self._proc = self._proc, None
@@ -192,6 +199,8 @@ class EngineProcess:
                 if message is None:
                     continue
                 kind = message[0]
+                if kind == _ABANDONED:
+                    return
                 if kind == "event":
                     notify(message[2])
                 elif kind == "frame":

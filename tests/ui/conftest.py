@@ -23,17 +23,23 @@ def _private_places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
 
 
-@pytest.fixture(scope="session")
-def engine_process():
-    """One engine process for every UI test (starting one imports torch: the slow part),
-    on a qasync loop that runs whenever a test spins Qt's event loop, as the app's does."""
+@pytest.fixture(scope="session", autouse=True)
+def qasync_loop():
+    """The app's asyncio loop (qasync) for every UI test: it runs whenever a test spins Qt's
+    event loop, as the app's does, and carries the engine process's streams."""
     import qasync
 
-    from engine.process import EngineProcess
     from storyboard_app.ui.app import application
 
-    loop = qasync.QEventLoop(application(), already_running=True)
-    engine = EngineProcess(loop)
+    return qasync.QEventLoop(application(), already_running=True)
+
+
+@pytest.fixture(scope="session")
+def engine_process(qasync_loop):
+    """One engine process for every UI test (starting one imports torch: the slow part)."""
+    from engine.process import EngineProcess
+
+    engine = EngineProcess(qasync_loop)
     yield engine
     engine.close()
 

@@ -148,6 +148,7 @@ class RunController(QObject):
         self._shut = True
         if self._cancel is not None:
             self._cancel.cancel()
+            self.engine.abandon()  # this thread waits below: the loop cannot carry the cancel
         if self._thread.isRunning():
             self._thread.quit()
             self._thread.wait()
