@@ -91,6 +91,7 @@ class EngineWorker(QObject):
         self._store = store
         self._resolver = resolver or default_resolver
         self._engine = engine
+        self._preview = False  # the configured models are the preview models
         self._last_emit = 0.0
         self._pass_number = 0
         self._expected = 0
@@ -117,7 +118,7 @@ class EngineWorker(QObject):
                 on_progress=self._on_progress,
                 on_commit=self.frameCommitted.emit,
                 on_pass=self._on_pass,
-                preview_sized=engine.paths.preview,
+                preview_sized=self._preview,
             )
             finished = bool(outcomes) and outcomes[-1].status == "complete"
             if order.then_schedule and finished and not cancel.cancelled:
@@ -165,6 +166,7 @@ class EngineWorker(QObject):
     def _engine_for(self, choice: ModelChoice) -> tuple[EngineProcess, str]:
         paths, runtime = engine_settings(self._resolver, choice, self._store.settings().batch_size)
         self._engine.configure(paths, runtime, choice.devices)
+        self._preview = paths.preview
         described = paths.describe()
         if paths.preview:
             from storyboard_app.project.preview_sizing import describe_preview_sizing
