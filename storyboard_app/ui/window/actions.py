@@ -76,7 +76,9 @@ def build_actions(window: QWidget, slots: dict[str, Callable[[], object]]) -> di
     for name, (text, keys, tip) in ACTIONS.items():
         action = QAction(text, window)
         action.setObjectName(name)
-        action.setShortcuts(_key_sequences(keys))
+        # A standard key's first binding only: its others can collide with ours (on X11
+        # Delete is also Ctrl+D, which is Duplicate here).
+        action.setShortcuts([QKeySequence(k) for k in keys])
         shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         action.setStatusTip(tip)
         action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
@@ -86,18 +88,6 @@ def build_actions(window: QWidget, slots: dict[str, Callable[[], object]]) -> di
             window.addAction(action)
         actions[name] = action
     return actions
-
-
-def _key_sequences(keys: tuple[str | QKeySequence.StandardKey, ...]) -> list[QKeySequence]:
-    """Every binding of each key: a standard key has several (Redo is Ctrl+Y and also
-    Ctrl+Shift+Z on Linux), and QKeySequence(standard_key) would keep only the first."""
-    sequences: list[QKeySequence] = []
-    for key in keys:
-        if isinstance(key, QKeySequence.StandardKey):
-            sequences.extend(QKeySequence.keyBindings(key))
-        else:
-            sequences.append(QKeySequence(key))
-    return sequences
 
 
 def build_menus(
