@@ -256,7 +256,7 @@ def _render_until_an_image_lands(env, path):
 
     script = shutil.which("storyboard", path=str(BIN))
     proc = subprocess.Popen(
-        [script, "render", str(path), "--rounds", "1", "--quiet"],
+        [script, "render", str(path), "--rounds", "3", "--quiet"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -270,7 +270,8 @@ def _render_until_an_image_lands(env, path):
                 return proc
         time.sleep(0.2)
     proc.kill()
-    raise AssertionError("the render ended before it could be interrupted")
+    out, err = proc.communicate()
+    raise AssertionError(f"the render ended before it could be interrupted: {out}{err}")
 
 
 def test_sigterm_and_sighup_cancel_like_ctrl_c(env, tmp_path):

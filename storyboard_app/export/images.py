@@ -15,8 +15,8 @@ from PIL import Image
 from PySide6.QtGui import QImage, QPainter
 
 from storyboard_app.export.board import ExportError
+from storyboard_app.project.imaging import MAX_IMAGE_PIXELS  # one cap for every decode
 
-MAX_IMAGE_PIXELS = 64_000_000
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

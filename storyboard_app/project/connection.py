@@ -82,6 +82,12 @@ def translate_sqlite_error(path: Path, error: sqlite3.Error, *, writing: bool) -
             "file and open a backup copy.",
             path=path,
         )
+    if "fts5" in str(error).lower():  # the search index's own "corrupt" reports
+        return DamagedProjectError(
+            f"{path} is damaged: its board-search index is broken ({error}); {unsaved}. Keep "
+            "this file and open a backup copy.",
+            path=path,
+        )
     if code == SQLITE_FULL:
         return ProjectError(f"The disk holding {path} is full; {unsaved}.", path=path)
     if code in (SQLITE_READONLY, SQLITE_PERM):
@@ -103,6 +109,12 @@ def translate_sqlite_error(path: Path, error: sqlite3.Error, *, writing: bool) -
     if code == SQLITE_IOERR:
         return ProjectError(f"{path} could not be read or written ({error}); {unsaved}.", path=path)
     return error
+
+
+def _stored_problem(error: Exception) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return "some of its text is not valid UTF-8"
+    return str(error)
 
 
 class HeldLock(Protocol):
@@ -170,9 +182,10 @@ class StoreConnection:
                         conn.execute("COMMIT")
             except sqlite3.Error as e:
                 self._reraise(e)
-            except StoredDataError as e:
+            except (StoredDataError, UnicodeDecodeError) as e:
                 raise DamagedProjectError(
-                    f"{self._path} is damaged: {e}. Open a backup copy.", path=self._path
+                    f"{self._path} is damaged: {_stored_problem(e)}. Open a backup copy.",
+                    path=self._path,
                 ) from e
 
     @contextmanager
@@ -200,9 +213,10 @@ class StoreConnection:
                     raise
             except sqlite3.Error as e:
                 self._reraise(e)
-            except StoredDataError as e:
+            except (StoredDataError, UnicodeDecodeError) as e:
                 raise DamagedProjectError(
-                    f"{self._path} is damaged: {e}. Open a backup copy.", path=self._path
+                    f"{self._path} is damaged: {_stored_problem(e)}. Open a backup copy.",
+                    path=self._path,
                 ) from e
 
     def _reraise(self, error: sqlite3.Error) -> NoReturn:

@@ -272,6 +272,8 @@ def inspect_project_file(path: Path, *, check_integrity: bool = True) -> FileFac
         return _inspect(conn, path, size, check_integrity)
     except sqlite3.DatabaseError as e:
         raise _damaged(path, f"SQLite reports: {e}") from e
+    except UnicodeDecodeError as e:
+        raise _damaged(path, "its schema holds text that is not valid UTF-8") from e
     finally:
         conn.close()
 

@@ -40,6 +40,19 @@ def png_size(png: bytes, what: str = "The image") -> tuple[int, int]:
         raise InvalidImageError(f"{what} claims more pixels than any frame could have.") from None
 
 
+def checked_png_size(png: bytes, what: str = "The image") -> tuple[int, int]:
+    """(width, height) from the header of a PNG that may be decoded: InvalidImageError for
+    bytes that are not a PNG and for more than ``MAX_IMAGE_PIXELS`` pixels. Every decode of
+    stored or exported pixels (thumbnails, the app's board, export) checks with this first."""
+    width, height = png_size(png, what)
+    if width * height > MAX_IMAGE_PIXELS:
+        raise InvalidImageError(
+            f"{what} is {width}×{height} pixels; images above {MAX_IMAGE_PIXELS:,} pixels "
+            "are refused."
+        )
+    return width, height
+
+
 def make_thumbnail(png: bytes, max_side: int = THUMBNAIL_SIDE) -> bytes:
     """A PNG thumbnail whose longer side is at most ``max_side``, keeping the aspect ratio.
 
@@ -48,12 +61,7 @@ def make_thumbnail(png: bytes, max_side: int = THUMBNAIL_SIDE) -> bytes:
     """
     if max_side < 1:
         raise ValueError(f"max_side must be positive, not {max_side}.")
-    width, height = png_size(png)
-    if width * height > MAX_IMAGE_PIXELS:
-        raise InvalidImageError(
-            f"The image is {width}×{height} pixels; images above {MAX_IMAGE_PIXELS:,} pixels "
-            "are refused."
-        )
+    checked_png_size(png)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -225,7 +225,6 @@ def plan_resume(store: ProjectStore, pass_id: int | None = None) -> PlannedPass:
 def build_request(store: ProjectStore, plan: PlannedPass, pass_id: int) -> PassRequest:
     """The engine's request for a plan: jobs, settings and the reference embeddings."""
     from engine.api import FrameJob, GenerationSettings, PassRequest, ReferenceSet
-    from engine.pose import parse_openpose
 
     generation = GenerationSettings(**plan.generation)
     references = None
@@ -239,11 +238,24 @@ def build_request(store: ProjectStore, plan: PlannedPass, pass_id: int) -> PassR
             seed=j.seed,
             round=j.round,
             ip_scale=j.ip_scale,
-            pose=parse_openpose(j.pose_json) if (j.pose_json and generation.controlnet) else None,
+            pose=_job_pose(store, j) if (j.pose_json and generation.controlnet) else None,
         )
         for j in plan.jobs
     )
     return PassRequest(jobs, generation, references, pass_id=str(pass_id))
+
+
+def _job_pose(store: ProjectStore, job: PlannedJob) -> Any:
+    """The job's parsed pose; a PoseError names the frame it belongs to."""
+    from engine.errors import PoseError
+    from engine.pose import parse_openpose
+
+    try:
+        return parse_openpose(job.pose_json or "")
+    except PoseError as exc:
+        frames = {f.id: f.position + 1 for f in store.frames()}
+        where = f"frame {frames[job.frame_id]}" if job.frame_id in frames else "a deleted frame"
+        raise PoseError(f"The pose of {where}: {exc}") from None
 
 
 def commit_result(

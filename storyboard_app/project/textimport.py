@@ -30,7 +30,6 @@ FIELDS = ("character", "interaction", "scene", "caption")
 MAX_TEXT_CHARS = 10_000_000
 _CAST_LINE = re.compile(r"@(\w+)\s*:(.*)", re.DOTALL)
 _ESCAPED_HASH = "\\#"
-_PLACEHOLDER = "\x00"
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,17 @@ class ParsedStory:
 
 
 def strip_comment(line: str) -> str:
-    """The line without its ``#`` comment; ``\\#`` stands for a literal ``#``."""
-    line = line.replace(_ESCAPED_HASH, _PLACEHOLDER)
-    return line.split("#", 1)[0].replace(_PLACEHOLDER, "#")
+    """The line without its ``#`` comment; ``\\#`` stands for a literal ``#``.
+
+    Every other character is kept as it is (a NUL too: no stand-in character is used).
+    """
+    kept = []
+    for piece in line.split(_ESCAPED_HASH):
+        if "#" in piece:
+            kept.append(piece.split("#", 1)[0])
+            break
+        kept.append(piece)
+    return "#".join(kept)
 
 
 def parse_story_text(text: str, known_cast: Iterable[str] = ()) -> ParsedStory:

@@ -38,6 +38,8 @@ def card_badges(
     badges = []
     if run_state in ("drawing", "queued"):
         badges.append(run_state)
+    if card.thumbnail_damaged:
+        badges.append("damaged")
     if card.stale:
         badges.append("stale")
     if readout is not None and readout.state in (FrameState.DRIFTING, FrameState.CONVERGED):
@@ -216,9 +218,11 @@ class CardDelegate(QStyledItemDelegate):
                 painter.setPen(QPen(theme.BADGES["drawing"][0], 3))
                 painter.drawRect(QRectF(x + 1.5, y + 1.5, scaled.width() - 3, scaled.height() - 3))
         else:
-            painter.setPen(theme.MUTED)
+            damaged = card.thumbnail_damaged
+            painter.setPen(theme.BADGES["damaged"][0] if damaged else theme.MUTED)
             painter.setFont(theme.small_font(painter.font(), -1))
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "No image yet")
+            text = "Image damaged — see History" if damaged else "No image yet"
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 
     def _paint_number(self, painter: QPainter, box: QRect, card: BoardCard, font: QFont) -> None:

@@ -21,11 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from storyboard_app.project.errors import DamagedImageError
 from storyboard_app.project.model import ImageInfo
 from storyboard_app.project.report import FrameReport, story_report
 from storyboard_app.ui.history.readout_chart import ReadoutChart
 from storyboard_app.ui.shared import theme
-from storyboard_app.ui.shared.images import fitted, image_from_png
+from storyboard_app.ui.shared.images import damaged_placeholder, fitted, image_from_png
 from storyboard_app.ui.shared.session import ProjectSession
 
 THUMB = 88
@@ -164,10 +165,15 @@ class HistoryPanel(QWidget):
         bold = QFont(self.strip.font())
         bold.setBold(True)
         for info in self.images:
-            png = self.session.store.thumbnail_png(info.id)
-            icon = QIcon(QPixmap.fromImage(image_from_png(png)))
+            try:
+                png = self.session.store.thumbnail_png(info.id)
+                icon = QIcon(QPixmap.fromImage(image_from_png(png)))
+                damaged = ""
+            except DamagedImageError:
+                icon = QIcon(damaged_placeholder(self.strip.iconSize(), "damaged"))
+                damaged = " · damaged"
             mark = " ●" if info.id == self.current_image_id else ""
-            item = QListWidgetItem(icon, f"R{info.round} · #{info.pass_id}{mark}")
+            item = QListWidgetItem(icon, f"R{info.round} · #{info.pass_id}{mark}{damaged}")
             item.setData(Qt.ItemDataRole.UserRole, info.id)
             item.setToolTip(image_caption(info) + (" · current" if mark else ""))
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
@@ -211,9 +217,13 @@ class HistoryPanel(QWidget):
         ids = self.selected_image_ids()
         if ids:
             info = next(i for i in self.images if i.id == ids[-1])
-            png = self.session.store.image_png(info.id)
-            self.large.setPixmap(fitted(image_from_png(png), self.large.size()))
             note = " · current image" if info.id == self.current_image_id else ""
+            try:
+                png = self.session.store.image_png(info.id)
+                self.large.setPixmap(fitted(image_from_png(png), self.large.size()))
+            except DamagedImageError as exc:
+                self.large.setPixmap(damaged_placeholder(self.large.size()))
+                note += f" · DAMAGED: {exc}"
             self.details.setText(image_caption(info) + f" · {info.width}×{info.height}{note}")
         else:
             self.large.clear()

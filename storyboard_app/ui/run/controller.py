@@ -71,7 +71,9 @@ class RunController(QObject):
         self._owns_engine = engine is None
         self.engine = engine or EngineProcess(asyncio.get_event_loop())
         self.engine.watch(on_lost=self._lost.emit, on_ready=self._ready.emit)
-        self._store = session.store.sibling_writer()  # handed to the committer thread
+        # Handed to the committer thread; a read-only story gets a reader (runs are disabled).
+        store = session.store
+        self._store = store.open_reader(store.path) if store.read_only else store.sibling_writer()
         self._shut = False  # after shutdown, late reports from the committer are dropped
         self._running: RunOrder | None = None
         self._resume_continues = False  # the cut-short run was Iterate All

@@ -6,15 +6,36 @@ from collections import OrderedDict
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+
+from storyboard_app.project.errors import InvalidImageError
+from storyboard_app.project.imaging import checked_png_size
 
 
 def image_from_png(data: bytes | None) -> QImage:
-    """A QImage of PNG bytes (a null image for None or undecodable bytes)."""
+    """A QImage of PNG bytes: a null image for None, undecodable bytes, or a PNG claiming
+    more pixels than export accepts (checked from the header before decoding)."""
     image = QImage()
-    if data:
-        image.loadFromData(data, "PNG")
+    if not data:
+        return image
+    try:
+        checked_png_size(data)
+    except InvalidImageError:
+        return image
+    image.loadFromData(data, "PNG")
     return image
+
+
+def damaged_placeholder(size: QSize, text: str = "Image damaged") -> QPixmap:
+    """What the app shows instead of an image whose bytes fail their checksum."""
+    pixmap = QPixmap(size)
+    pixmap.fill(QColor("#fde8e7"))
+    painter = QPainter(pixmap)
+    painter.setPen(QColor("#b42318"))
+    painter.drawRect(0, 0, size.width() - 1, size.height() - 1)
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+    painter.end()
+    return pixmap
 
 
 def image_from_array(pixels: np.ndarray) -> QImage:

@@ -18,6 +18,7 @@ ERROR = QColor("#b42318")
 
 # badge name -> (text colour, background)
 BADGES = {
+    "damaged": (QColor("#b42318"), QColor("#fde8e7")),
     "stale": (QColor("#8a5a00"), QColor("#fbefd5")),
     "locked": (QColor("#374151"), QColor("#e7e9ed")),
     "posed": (QColor("#245b87"), QColor("#e1edf7")),
@@ -44,6 +45,8 @@ QFrame#MessageBar { border-radius: 6px; }
 QFrame#MessageBar[level="error"] { background: #fdecea; border: 1px solid #f5c2bd; }
 QFrame#MessageBar[level="warning"] { background: #fdf3e1; border: 1px solid #f1d7a6; }
 QFrame#MessageBar[level="info"] { background: #e4ecf7; border: 1px solid #c2d4ee; }
+QLabel#ReadOnlyBanner { background: #fdf3e1; border: 1px solid #f1d7a6; border-radius: 6px;
+    padding: 6px 10px; color: #8a5a00; }
 QListView#Board { background: #f3f4f6; border: none; }
 QListWidget#HistoryStrip { background: #ffffff; border: 1px solid #d7dbe0; border-radius: 6px; }
 QPushButton#Primary { background: #3b6fb6; color: white; border: 1px solid #335f9c;

@@ -157,17 +157,20 @@ def update_enabled(
 ) -> None:
     """Enable what makes sense now: an open story, a selection, a run going, the undo stack."""
     open_ = session is not None
+    # A read-only story (read-only storage or permissions) can be read, exported, copied.
+    writable = open_ and not session.store.read_only
     busy = bool(controller and controller.busy)
     selected = bool(board and board.selected_frame_ids())
     stack = session.undo_stack if session else None
     a = actions
-    for name in ("save_as", "export", "close_project", "add_frame", "insert_frame",
-                 "select_all", "zoom_in", "zoom_out", "flipbook", "edit_card", "find",
-                 "next_frame", "previous_frame", "back_to_board", "pose_tab", "history_focus",
-                 "story_settings", "animatic", "import_script"):  # fmt: skip
+    for name in ("save_as", "export", "close_project", "select_all", "zoom_in", "zoom_out",
+                 "flipbook", "find", "next_frame", "previous_frame", "back_to_board",
+                 "pose_tab", "history_focus", "animatic"):  # fmt: skip
         a[name].setEnabled(open_)
+    for name in ("add_frame", "insert_frame", "edit_card", "story_settings", "import_script"):
+        a[name].setEnabled(writable)
     for name in ("duplicate", "delete", "move_left", "move_right", "lock"):
-        a[name].setEnabled(open_ and selected)
+        a[name].setEnabled(writable and selected)
     a["save_as"].setEnabled(open_ and not busy)
     a["undo"].setEnabled(bool(stack and stack.canUndo()))
     a["redo"].setEnabled(bool(stack and stack.canRedo()))
@@ -178,9 +181,9 @@ def update_enabled(
     a["redo"].setToolTip(redo)
     a["redo"].setStatusTip(redo)
     for name in ("iterate_all", "iterate_stale", "iterate_drifting"):
-        a[name].setEnabled(open_ and not busy)
-    a["resume"].setEnabled(bool(open_ and not busy and controller and controller.resumable))
+        a[name].setEnabled(writable and not busy)
+    a["resume"].setEnabled(bool(writable and not busy and controller and controller.resumable))
     a["story_consistency"].setEnabled(open_)
-    a["iterate_selected"].setEnabled(open_ and not busy and selected)
+    a["iterate_selected"].setEnabled(writable and not busy and selected)
     a["cancel"].setEnabled(bool(busy and controller and controller.state == "running"))
-    a["use_image"].setEnabled(open_)
+    a["use_image"].setEnabled(writable)

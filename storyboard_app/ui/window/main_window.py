@@ -112,6 +112,10 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(8, 6, 8, 0)
         column.setSpacing(6)
         column.addWidget(self.messages)
+        self.read_only_banner = QLabel(objectName="ReadOnlyBanner")
+        self.read_only_banner.setWordWrap(True)
+        self.read_only_banner.hide()
+        column.addWidget(self.read_only_banner)
         column.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
@@ -225,16 +229,26 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if not self.close_project():
             return False
-        try:
-            from storyboard_app.project.store import ProjectStore
+        from storyboard_app.project.storage import write_problem
+        from storyboard_app.project.store import ProjectStore
 
+        try:
             store = ProjectStore.open(path)
         except ProjectError as exc:
-            self.show_error(str(exc))
-            if not path.exists():
-                self.prefs.forget_recent(path)
-            self.welcome.set_recent(self.prefs.recent_projects())
-            return False
+            # On read-only storage, or in a folder or file the writer may not change, the
+            # story still opens to be read, exported and saved as a copy.
+            store = None
+            if path.exists() and write_problem(path) is not None:
+                try:
+                    store = ProjectStore.open_reader(path)
+                except ProjectError:
+                    store = None
+            if store is None:
+                self.show_error(str(exc))
+                if not path.exists():
+                    self.prefs.forget_recent(path)
+                self.welcome.set_recent(self.prefs.recent_projects())
+                return False
         self.attach(store)
         return True
 
@@ -296,6 +310,12 @@ class MainWindow(QMainWindow):
             self.board.select_frames([model.cards[0].frame.id])
         self.update_title()
         self.update_enabled()
+        if store.read_only:
+            self.read_only_banner.setText(
+                f"Read-only: {store.storage_note or 'this project cannot be changed here'}. "
+                "You can look at it, export it, and Save As a copy to go on working."
+            )
+            self.read_only_banner.show()
 
     def wire_session(self) -> None:
         session, controller, board = self.session, self.controller, self.board
@@ -354,6 +374,7 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.session.deleteLater()
         self.session = self.controller = self.board = self.story = self.search_bar = None
+        self.read_only_banner.hide()
         self.stack.setCurrentWidget(self.welcome)
         self.welcome.set_recent(self.prefs.recent_projects())
         self.update_title()
