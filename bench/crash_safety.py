@@ -198,8 +198,9 @@ def main() -> None:
             HEADING,
             f"""{HEADING}
 
-{command} ({seconds:.0f} s, preview models, 64×64, 6 steps, batch 1, 3 rounds; 2-core CPU
-shared with other work). Each kill lands at a random moment (0–1.5 s) after a pass started;
+{command}
+({seconds:.0f} s, preview models, 64×64, 6 steps, batch 1, 3 rounds; 2-core CPU shared with
+other work). Each kill lands at a random moment (0–1.5 s) after a pass started;
 every fourth kill (the 2nd, 6th, ...) is a SIGTERM, the rest SIGKILL.
 
 {_table(report)}
