@@ -93,9 +93,17 @@ def _export(args: argparse.Namespace) -> int:
         board = with_panel_fits(board_from_project(store, args.images), args)
     if args.pdf:
         _export_pdf(board, args)
+    if args.gif:
+        export_animatic_gif(
+            board,
+            args.gif,
+            size=args.video_size,
+            captions=not args.no_captions,
+            shot_numbering=args.shot_numbering,
+        )
+        print(f"Wrote {args.gif}.", flush=True)
     for out, write in (
         (args.png, export_contact_sheet_png),
-        (args.gif, export_animatic_gif),
         (args.poses, export_poses),
         (args.zip, export_png_zip),
     ):

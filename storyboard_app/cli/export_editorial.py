@@ -41,8 +41,10 @@ def add_editorial_flags(e: argparse.ArgumentParser) -> None:
     g.add_argument("--video", type=Path, help="H.264 MP4 animatic")
     g.add_argument("--timeline", type=Path, help=".otio, .xml (FCP7/Premiere), .fcpxml or .edl")
     g.add_argument("--csv", type=Path, help="shot list")
-    g.add_argument("--fps", type=int, choices=(24, 25, 30), default=24)
-    g.add_argument("--video-size", type=video_size, help="WxH (default 640 wide)")
+    g.add_argument(
+        "--fps", type=int, choices=(24, 25, 30), default=24, help="video, timeline, CSV timecodes"
+    )
+    g.add_argument("--video-size", type=video_size, help="video / GIF: WxH (default 640 wide)")
     g.add_argument(
         "--burn-in",
         type=burn_in_list,

@@ -70,7 +70,9 @@ def add_layout_flags(e: argparse.ArgumentParser) -> None:
     p = e.add_argument_group("print")
     p.add_argument("--dpi", type=int, choices=PRINT_DPIS, default=300)
     p.add_argument("--bleed-mm", type=float, default=0.0, help="comic: bleed around the trim")
-    p.add_argument("--crop-marks", action="store_true", help="comic: trim marks in the bleed")
+    p.add_argument(
+        "--crop-marks", action="store_true", help="trim marks in a slug outside the bleed"
+    )
     p.add_argument("--safe-area-mm", type=float, default=0.0, help="a guide inside the trim")
 
 

@@ -8,6 +8,7 @@ sheet) stack the label bar, the frame and the text. Frames show the whole image.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -32,6 +33,7 @@ HEADING_SCALE = 0.75
 LABEL_COLUMN = 56.0
 WIDE_CELL = 1.8  # cells at least this much wider than tall are laid out as a row
 IMAGE_SHARE = 0.58  # of a stacked cell's height below its label bar
+ROW_IMAGE_SHARE = 0.55  # of a row cell's width beside its label column
 TEXT_FLOOR = 7.0
 
 
@@ -70,7 +72,8 @@ def draft_pages(
     gutter = max(options.gutter_mm * MM, 6.0)
     cell_w = (body.w - (columns - 1) * gutter) / columns
     cell_h = (body.h - (rows - 1) * gutter) / rows
-    make = _row_cell if cell_w / cell_h >= WIDE_CELL else _stacked_cell
+    typical = FRAME_ASPECTS[options.frame_aspect] or statistics.median(aspects)
+    make = _row_cell if _row_frame_is_larger(cell_w, cell_h, typical) else _stacked_cell
     drafts = []
     for start in range(0, len(board.panels), per_page):
         draft = DraftPage()
@@ -97,6 +100,19 @@ def draft_pages(
             draft.slots.append(replace(slot, image_rect=image, fit=fit))
         drafts.append(draft)
     return drafts
+
+
+def _row_frame_is_larger(cell_w: float, cell_h: float, aspect: float) -> bool:
+    """Whether a frame beside its text (a row) is larger than one above it (stacked).
+
+    Cells much wider than tall are rows; otherwise the layout that prints the frame larger
+    wins, so a 2.39 mask on a portrait sheet stacks and fills the sheet's width.
+    """
+    if cell_w / cell_h < WIDE_CELL:
+        return False
+    row_w = min(cell_h * aspect, (cell_w - LABEL_COLUMN) * ROW_IMAGE_SHARE)
+    stacked = Rect(0, 0, cell_w, (cell_h - 21) * IMAGE_SHARE).fitted(aspect)
+    return row_w * row_w / aspect >= stacked.w * stacked.h
 
 
 def _page_text_size(cells: Sequence[_Cell], typesetter: Typesetter) -> float:
@@ -129,7 +145,7 @@ def _row_cell(
         duration_box = Rect(cell.x, label_box.bottom + 2, LABEL_COLUMN - 8, 12)
         texts.append(_duration(typesetter, panel, duration_box))
     left = cell.x + LABEL_COLUMN
-    width = min(cell.h * aspect, (cell.right - left) * 0.55)
+    width = min(cell.h * aspect, (cell.right - left) * ROW_IMAGE_SHARE)
     image = Rect(left, cell.y, width, width / aspect)
     text_x = image.right + 12
     text = Rect(text_x, cell.y, cell.right - text_x, cell.h)

@@ -72,3 +72,11 @@ def test_posed_frames_export_as_openpose_json(demo, tmp_path):
     for path in written:
         data = json.loads(path.read_text())
         assert data["people"] and len(data["people"][0]["pose_keypoints_2d"]) == 54
+
+
+def test_action_prints_cast_names_without_mention_markup(tmp_path):
+    with ProjectStore.create(tmp_path / "cast.storyiter", title="Cast") as store:
+        store.add_cast_member("Mara", "a lighthouse keeper with copper hair")
+        store.add_frame(character="@Mara and @mara's dog", interaction="waves", scene="@Nobody")
+        panel = board_from_project(store).panels[0]
+    assert panel.action == "Mara and Mara's dog, waves, @Nobody"

@@ -256,7 +256,8 @@ class ExportDialog(QDialog):
                 )  # fmt: skip
                 done = f"Wrote {video.path} ({video.frames} frames, {video.seconds:.2f} s)."
             elif key == "timeline":
-                timeline = export_timeline(board, path, shot_numbering=numbering)
+                fps = form.fps.currentData()
+                timeline = export_timeline(board, path, fps=fps, shot_numbering=numbering)
                 done = f"Wrote {timeline.path} ({len(timeline.clips)} clips)."
             elif key == "gif":
                 width = form.video_width.value()
@@ -266,10 +267,12 @@ class ExportDialog(QDialog):
                     captions=form.subtitles.isChecked(), shot_numbering=numbering,
                 )  # fmt: skip
                 done = f"Wrote {written}."
+            elif key == "csv":
+                export_shot_list(board, path, fps=form.fps.currentData(), shot_numbering=numbering)
+                done = f"Wrote {path}."
             else:
                 write = {
                     "png": export_contact_sheet_png,
-                    "csv": export_shot_list,
                     "zip": export_png_zip,
                     "poses": export_poses,
                 }[key]

@@ -69,6 +69,7 @@ class ExportForm(QWidget):
         self.round = QSpinBox(minimum=0, maximum=999, enabled=False)
         self.images.addItem("Images of round…", "round")
         self.numbering = _combo(("1, 2, 3", "1"), ("1A, 1B", "1A"), ("1-1, 1-2", "1-1"))
+        self.fps = _combo(("24 fps", 24), ("25 fps", 25), ("30 fps", 30))
         self.pdf = self._pdf_group()
         self.video = self._video_group()
         self.timeline_kind = _combo(*((name, suffix) for suffix, name in FORMAT_NAMES.items()))
@@ -82,6 +83,7 @@ class ExportForm(QWidget):
         row.addWidget(self.round)
         top.addRow("Images", row)
         top.addRow("Shot numbers", self.numbering)
+        top.addRow("Frame rate", self.fps)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -158,7 +160,6 @@ class ExportForm(QWidget):
 
     def _video_group(self) -> QGroupBox:
         group = QGroupBox("Animatic")
-        self.fps = _combo(("24 fps", 24), ("25 fps", 25), ("30 fps", 30))
         self.video_width = QSpinBox(minimum=64, maximum=3840, value=640, suffix=" px wide")
         self.subtitles = QCheckBox("Captions as subtitles", checked=True)
         self.burn_shot = QCheckBox("Shot", checked=True)
@@ -168,7 +169,6 @@ class ExportForm(QWidget):
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._choose_audio)
         form = QFormLayout(group)
-        form.addRow("Frame rate", self.fps)
         form.addRow("Size", self.video_width)
         form.addRow("", self.subtitles)
         burn = QHBoxLayout()
@@ -195,8 +195,9 @@ class ExportForm(QWidget):
         key = self.format_key()
         self.pdf.setVisible(key == "pdf")
         self.video.setVisible(key in ("gif", "video"))
-        for widget in (self.fps, self.burn_shot, self.burn_scene, self.burn_timecode, self.audio):
+        for widget in (self.burn_shot, self.burn_scene, self.burn_timecode, self.audio):
             widget.setEnabled(key == "video")
+        self.fps.setEnabled(key in ("video", "timeline", "csv"))  # timecodes and clip lengths
         self.timeline.setVisible(key == "timeline")
 
     # ------------------------------------------------------------------ values
