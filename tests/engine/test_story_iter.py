@@ -119,8 +119,10 @@ def reference(preview_models) -> ReferencePipelines:
 def reference_loop(ref: ReferencePipelines, frames, settings, rounds: int, seeds):
     """The method as the paper's code runs it: one frame per call, every reference image
     resized to 256² and re-encoded for every frame, the pipeline's own prompt encoding and
-    decoding, guidance 5.0, scale linspace(0.3, 0.5, L)."""
+    decoding, guidance 5.0, scale linspace(0.3, 0.5, L). Returns the images of every round
+    and the reference embeddings rounds 1..L attended to."""
     history = []
+    encoded = []
     previous = None
     for r in range(rounds + 1):
         scale = float(np.linspace(0.3, 0.5, rounds)[r - 1]) if r else 0.0
@@ -136,6 +138,8 @@ def reference_loop(ref: ReferencePipelines, frames, settings, rounds: int, seeds
                 pixels = ref.processor(images=small, return_tensors="pt").pixel_values
                 with torch.no_grad():
                     refs = ref.encoder(pixels).image_embeds[None]
+                if frame is frames[0]:
+                    encoded.append(refs[0].numpy())
             embeds = torch.cat([torch.zeros_like(refs), refs]) if cfg else refs
             pipe.set_ip_adapter_scale(scale)
             extra = {}
@@ -155,13 +159,15 @@ def reference_loop(ref: ReferencePipelines, frames, settings, rounds: int, seeds
             images.append(out.images[0])
         history.append(images)
         previous = images
-    return history
+    return history, encoded
 
 
 def engine_story(engine: StoryIterEngine, frames, settings, rounds: int, seeds):
     """Rounds 0..L through the engine's passes: each round attends to the last round's
-    embeddings, as run_story does, with a seed per frame (so the references differ)."""
+    embeddings, as run_story does, with a seed per frame (so the references differ). Returns
+    the images of every round and the reference embeddings rounds 1..L attended to."""
     history = []
+    encoded = []
     refs = None
     for r in range(rounds + 1):
         jobs = tuple(
@@ -174,7 +180,8 @@ def engine_story(engine: StoryIterEngine, frames, settings, rounds: int, seeds):
         refs = ReferenceSet(
             tuple(f"{f.frame_id}:{r}" for f in frames), np.stack([res.embedding for res in ordered])
         )
-    return history
+        encoded.append(refs.embeddings)
+    return history, encoded[:-1]
 
 
 def _max_diff(a, b) -> int:
@@ -195,9 +202,12 @@ def test_batched_engine_equals_reference_loop(engine, reference, mode):
     if "fast" in mode:
         settings = replace(settings, fast=True)
     seeds = [SEED + 7 * i for i in range(len(frames))]
-    ours = engine_story(engine, frames, settings, ROUNDS, seeds)
-    theirs = reference_loop(reference, frames, settings, ROUNDS, seeds)
+    ours, our_refs = engine_story(engine, frames, settings, ROUNDS, seeds)
+    theirs, their_refs = reference_loop(reference, frames, settings, ROUNDS, seeds)
     assert len(ours) == ROUNDS + 1
+    # the references are the same embeddings (the 256² resize, the processor, the encoder)
+    for mine, reference_refs in zip(our_refs, their_refs, strict=True):
+        assert np.abs(mine - reference_refs).max() < 5e-3  # images may differ by 1 level
     for r in range(ROUNDS + 1):
         for i in range(len(frames)):
             assert _max_diff(ours[r][i], theirs[r][i]) <= 1, (mode, r, i)
@@ -209,7 +219,7 @@ def test_batched_engine_equals_reference_loop(engine, reference, mode):
 def test_run_story_chains_rounds_with_one_seed(engine):
     frames = [StoryFrame(f"f{i}", p) for i, p in enumerate(PROMPTS)]
     story = run_story(engine, frames, SETTINGS, rounds=ROUNDS, seed=SEED)
-    passes = engine_story(engine, frames, SETTINGS, ROUNDS, [SEED] * len(frames))
+    passes, _refs = engine_story(engine, frames, SETTINGS, ROUNDS, [SEED] * len(frames))
     for r in range(ROUNDS + 1):
         for i in range(len(frames)):
             assert _max_diff(story[r][i].image, passes[r][i]) == 0
