@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: setup demo test check lint format screenshots walkthrough bench clean icons \
-	install-desktop uninstall-desktop
+	install-desktop uninstall-desktop bundle packaging-test bundle-test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -61,5 +61,22 @@ uninstall-desktop:
 icons: setup
 	$(BIN)/python packaging/icons/render_pngs.py
 
+# A one-folder bundle of the app and the CLI, dist/storyiter-studio/, with this .venv's torch
+# build (CPU here). See docs/INSTALL.md.
+bundle: setup
+	$(BIN)/pip install -q -e ".[dev,bundle]"
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/storyiter-studio.spec
+
+# The slow packaging checks CI runs after `make check` (minutes each: docs/BENCHMARKS.md):
+# the installer's real offline install into a temp home, and the bundle built and started.
+packaging-test: setup
+	STORYITER_PACKAGING_TESTS=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q \
+		-p no:cacheprovider --durations=5 tests/packaging/test_installer.py
+
+bundle-test: bundle
+	STORYITER_PACKAGING_TESTS=1 STORYITER_BUNDLE_DIR="$(abspath dist/storyiter-studio)" \
+		$(BIN)/python -m pytest -q -p no:cacheprovider --durations=5 tests/packaging/test_bundle.py
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

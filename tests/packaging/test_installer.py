@@ -111,6 +111,7 @@ slow = pytest.mark.skipif(
 
 
 @slow
+@pytest.mark.timeout(1800)
 def test_offline_install_upgrade_and_uninstall(home, tmp_path):
     wheels = tmp_path / "wheels"
     done = run_installer(home, "--torch", "cpu", "--download", str(wheels), timeout=900)
@@ -142,7 +143,7 @@ def test_offline_install_upgrade_and_uninstall(home, tmp_path):
     assert marker.exists()
     assert not (data / "storyiter-studio" / "app" / "stale-file").exists()
 
-    done = run_installer(home, "--uninstall")
+    done = run_installer(home, "--uninstall", timeout=600)
     assert done.returncode == 0, done.stderr
     assert not (data / "storyiter-studio").exists()
     assert not (data / "applications" / "org.storyiter.Studio.desktop").exists()
