@@ -159,3 +159,17 @@ def test_bad_sizes_and_targets_are_refused(drawn, tmp_path):
     assert result.returncode == 2 and "StoryIter project" in result.stderr
     assert drawn.read_bytes() == before
     assert not (tmp_path / "t.png").exists()
+
+
+def test_a_project_in_an_older_file_format_gets_its_title_card(tmp_path):
+    """Files of the release before keep a thumbnail (read-only: nothing migrates them here)."""
+    fixture = Path(__file__).parent / "fixtures" / "release-0.1.0.storyiter"
+    older = tmp_path / "older.storyiter"
+    shutil.copyfile(fixture, older)
+    out = tmp_path / "older.png"
+    result = thumbnail(str(older), str(out), "--size", "128")
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as image:
+        assert image.size == (128, 96)
+    assert older.read_bytes() == fixture.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["older.png", "older.storyiter"]

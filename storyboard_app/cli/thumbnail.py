@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import io
+import sqlite3
 import sys
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 from PIL.ImageFont import FreeTypeFont
 
-from storyboard_app.project.errors import DamagedImageError, ProjectError
+from storyboard_app.project.errors import DamagedImageError, DamagedProjectError, ProjectError
 
 DEFAULT_SIZE = 256
 MAX_SIZE = 1024  # freedesktop's largest thumbnail ("xx-large") is 1024 pixels
@@ -59,10 +60,15 @@ def cover_png(path: Path, size: int) -> bytes:
     ProjectError (NotAProjectError, DamagedProjectError, ...) for a file that is not a
     project this version can read.
     """
+    from storyboard_app.project.errors import OutdatedProjectError
     from storyboard_app.project.imaging import THUMBNAIL_SIDE, make_thumbnail
     from storyboard_app.project.store import ProjectStore
 
-    with ProjectStore.open_reader(path, snapshot=True) as store:
+    try:
+        store = ProjectStore.open_reader(path, snapshot=True)
+    except OutdatedProjectError:
+        return _older_format_card(path, size)
+    with store:
         title = store.story().title
         frames = store.frames()
         image_id = store.current_image_id(frames[0].id) if frames else None
@@ -85,6 +91,22 @@ def _damaged_cover(path: Path, exc: ProjectError, title: str, frames: int, size:
         f"warning: {path}: the cover image is damaged ({exc}); using a title card.", file=sys.stderr
     )
     return title_card(title, frames, size)
+
+
+def _older_format_card(path: Path, size: int) -> bytes:
+    """The title card of a project in an older file format (which only the writer reads in
+    full, after migrating it): its title and frame count are in every format so far."""
+    from storyboard_app.project.database import connect, sidecar
+
+    conn = connect(path, mode="ro" if sidecar(path, "-wal").exists() else "immutable")
+    try:
+        (title,) = conn.execute("SELECT title FROM story WHERE id = 1").fetchone()
+        (frames,) = conn.execute("SELECT count(*) FROM frame").fetchone()
+    except (sqlite3.Error, TypeError) as exc:
+        raise DamagedProjectError(f"{path} cannot be read ({exc}).", path=path) from None
+    finally:
+        conn.close()
+    return title_card(str(title), int(frames), size)
 
 
 def title_card(title: str, frame_count: int, size: int) -> bytes:
