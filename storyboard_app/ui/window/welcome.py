@@ -74,7 +74,7 @@ class WelcomePage(QWidget):
         # A wrapped label's height depends on its width, which a stacked page does not ask
         # for: without a minimum the intro is squeezed to a few clipped lines.
         for label in (self.intro, self.note):
-            label.setMinimumHeight(label.heightForWidth(self._text_width))
+            label.setMinimumHeight(max(0, label.heightForWidth(self._text_width)))
         super().showEvent(event)
 
     def set_recent(self, paths: list[Path]) -> None:
