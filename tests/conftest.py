@@ -43,6 +43,23 @@ def preview_models_sdxl(tmp_path_factory: pytest.TempPathFactory) -> ModelPaths:
     return make_preview_models(tmp_path_factory.mktemp("preview-sdxl") / "models", "sdxl")
 
 
+def require_loopback_only() -> None:
+    """Skip unless this runs in a network namespace that has only ``lo``.
+
+    Ray's GCS advertises the machine's outward address even when every node is given
+    127.0.0.1, so its traffic stays on loopback only where no other interface exists:
+    ``unshare -n sh -c 'ip link set lo up && make test'`` (as root) runs these tests.
+    """
+    import socket
+
+    others = sorted({name for _, name in socket.if_nameindex()} - {"lo"})
+    if others:
+        pytest.skip(
+            f"Ray tests need a network namespace with only lo (this one also has "
+            f"{', '.join(others)}): run them under unshare -n."
+        )
+
+
 @pytest.fixture(scope="session")
 def ray_cluster():
     """A two-node Ray cluster on this machine: one CPU each, every node on 127.0.0.1,
@@ -52,6 +69,7 @@ def ray_cluster():
     import shutil
     import tempfile
 
+    require_loopback_only()
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths are long
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RAY_TMPDIR", temp)

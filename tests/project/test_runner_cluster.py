@@ -112,6 +112,9 @@ def test_storyboard_render_on_the_cluster_equals_one_device(
 
 
 def test_storyboard_render_on_two_local_devices_equals_one_device(cli_env, one_device, tmp_path):
+    from tests.conftest import require_loopback_only
+
+    require_loopback_only()
     path = _new_project(cli_env / "local.storyiter")
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths are long
     env = dict(os.environ, HOME=str(tmp_path), RAY_TMPDIR=temp)
