@@ -54,6 +54,8 @@ _IMAGE_COLUMNS = (
     "i.source_hash, i.record_json, e.image_id IS NOT NULL"
 )
 _IMAGE_FROM = "image i LEFT JOIN image_embedding e ON e.image_id = i.id"
+# The card text the read-outs look for @mentions in (Character, Interaction, Scene).
+_CARD_TEXT = "f.character || ' ' || f.interaction || ' ' || f.scene"
 # A frame's current image: the chosen one, else the latest (highest round, then newest).
 _CURRENT_IMAGE = (
     "COALESCE(f.chosen_image_id, (SELECT i.id FROM image i WHERE i.frame_id = f.id "
@@ -328,8 +330,7 @@ class ImageHistory(PassLog):
         """Every frame in story order as the read-outs see it (no image is read)."""
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT f.id, f.character || ' ' || f.interaction || ' ' || f.scene, "
-                f"{_CURRENT_IMAGE} FROM frame f ORDER BY f.position"
+                f"SELECT f.id, {_CARD_TEXT}, {_CURRENT_IMAGE} FROM frame f ORDER BY f.position"
             ).fetchall()
         return [ReadoutFrame(int(i), str(t), None if c is None else int(c)) for i, t, c in rows]
 
@@ -371,7 +372,7 @@ class ImageHistory(PassLog):
         with self._read() as conn:
             cast_names = [name for (name,) in conn.execute("SELECT name FROM cast_member")]
             rows = conn.execute(
-                "SELECT f.id, f.character || ' ' || f.interaction || ' ' || f.scene, "
+                f"SELECT f.id, {_CARD_TEXT}, "
                 f"f.chosen_image_id IS NOT NULL, {_CURRENT_IMAGE} FROM frame f"
             ).fetchall()
         texts = {int(r[0]): str(r[1]) for r in rows}
