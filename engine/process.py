@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +72,7 @@ class EngineProcess:
         self._tokens = itertools.count(1)
         self._key: tuple[ModelPaths, RuntimeSettings, Devices] | None = None  # the child's
         self._wanted: tuple[ModelPaths, RuntimeSettings, Devices] | None = None
+        self._abandoned: weakref.WeakSet[CancelToken] = weakref.WeakSet()
         self.encode_count = 0
         self._device = ""
         self._fingerprints: dict[str, str] = {}
@@ -140,9 +142,11 @@ class EngineProcess:
         """Ask the child to load the models, without waiting (an open story's warm-up)."""
         self._post(("start", next(self._tokens)))
 
-    def abandon(self) -> None:
-        """End every pass waiting here at once, as cancelled (the story is closing: the
-        loop that would carry the cancel and the last messages may not turn again)."""
+    def abandon(self, cancel: CancelToken) -> None:
+        """End the passes of the run ``cancel`` belongs to at once, as cancelled: the one
+        waiting now and any it starts later (the story is closing: the loop that would carry
+        the cancel and the last messages may not turn again)."""
+        self._abandoned.add(cancel)
         for answers in list(self._waiting.values()):
             answers.put((_ABANDONED,))
 
@@ -192,6 +196,8 @@ class EngineProcess:
         finished = False
         try:
             while True:
+                if cancel in self._abandoned:
+                    return
                 if cancel.cancelled and not told:
                     told = True
                     self._post(("cancel", token))

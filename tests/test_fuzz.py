@@ -30,8 +30,14 @@ BUDGET = settings(
 )
 FIXTURE = Path(__file__).parent / "fixtures" / "format-2.storyiter"
 
+# No subnormal floats: a CPU render earlier in this process flushes them to zero
+# (engine.models sets torch.set_flush_denormal on CPU), and hypothesis refuses to draw them then.
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_subnormal=False)
+    | st.text(max_size=20),
     lambda inner: (
         st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
     ),

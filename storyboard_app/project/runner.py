@@ -409,6 +409,8 @@ def render(
     plans = passes()
     outcomes = []
     for plan in plans:
+        if cancel.cancelled:  # stopped between passes: no new pass is begun
+            break
         if on_pass:
             on_pass(plan)
         outcome = run_pass(

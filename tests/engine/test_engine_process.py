@@ -127,3 +127,40 @@ def test_a_sigkill_mid_pass_says_so_and_the_next_pass_runs_in_a_fresh_process(ch
     # the next use starts a fresh child with the same models
     assert [r.frame_id for r in child.run_pass(_request(1))] == ["000"]
     assert child.pid not in (None, victim)
+
+
+def test_an_abandoned_run_ends_its_later_passes_too_without_the_loop_turning(preview_models):
+    # The story is closing: the UI thread waits for the committer thread, so the loop that
+    # carries messages does not turn. A pass the run begins after the abandon (the run was
+    # between two passes) must end at once, not wait for an answer that cannot come.
+    idle_loop = asyncio.new_event_loop()  # never run
+    engine = EngineProcess(idle_loop)
+    try:
+        run, other = CancelToken(), CancelToken()
+        run.cancel()
+        engine.abandon(run)
+        done = threading.Event()
+        frames: list[object] = []
+
+        def later_pass() -> None:
+            frames.extend(engine.run_pass(_request(1), cancel=run))
+            done.set()
+
+        threading.Thread(target=later_pass, daemon=True).start()
+        assert done.wait(10), "a pass of an abandoned run waited for the engine process"
+        assert frames == []
+        # another run's pass is not abandoned: it waits for the (unturning) loop
+        waiting = threading.Event()
+
+        def other_pass() -> None:
+            for _ in engine.run_pass(_request(1), cancel=other):
+                pass
+            waiting.set()
+
+        threading.Thread(target=other_pass, daemon=True).start()
+        assert not waiting.wait(0.5)
+        engine.abandon(other)
+        assert waiting.wait(10)
+    finally:
+        engine.close()
+        idle_loop.close()

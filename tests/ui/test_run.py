@@ -6,7 +6,6 @@ import re
 import shutil
 import time
 
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 
@@ -207,12 +206,6 @@ def test_an_engine_error_is_shown_and_the_app_stays_alive(
     assert run_and_wait(qtbot, window).status == "failed"
 
 
-@pytest.mark.skip(
-    reason=(
-        "Open defect (issue 16): the resumed pass after kill -9 of the engine process "
-        "does not finish within the wait on a loaded machine; not yet diagnosed"
-    )
-)
 def test_a_killed_engine_process_is_reported_and_resume_finishes_the_pass(
     make_window, qtbot, tmp_path, preview_models
 ):

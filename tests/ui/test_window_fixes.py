@@ -7,7 +7,6 @@ from __future__ import annotations
 import sqlite3
 import time
 
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtTest import QTest
@@ -89,13 +88,6 @@ def test_copy_previous_pose_from_the_pose_tab(make_window, qtbot, tmp_path):
     assert not controls.actions["copy_next"].isEnabled()  # no next frame
 
 
-@pytest.mark.skip(
-    reason=(
-        "Open defect (issue 12/16): since the engine moved to its own process this test "
-        "hangs past its timeout (the window waits on the engine process when closed "
-        "mid-pass); kept visible, not deleted"
-    )
-)
 def test_quitting_during_a_pass_is_quiet_and_leaves_the_story_resumable(
     make_window, qtbot, tmp_path
 ):
@@ -118,12 +110,6 @@ def test_quitting_during_a_pass_is_quiet_and_leaves_the_story_resumable(
         assert store.unfinished_passes() or all(store.images_of_frame(f.id) for f in store.frames())
 
 
-@pytest.mark.skip(
-    reason=(
-        "Open defect (issue 12/16): since the engine moved to its own process, Ctrl+W "
-        "right after Ctrl+R no longer shows that a pass is running"
-    )
-)
 def test_the_pass_is_running_message_goes_when_the_run_ends(make_window, qtbot, tmp_path):
     window = active(make_window(), qtbot)
     assert window.open_project(make_project(tmp_path / "s.storyiter", frames=2))

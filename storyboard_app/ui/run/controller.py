@@ -150,7 +150,8 @@ class RunController(QObject):
         self._shut = True
         if self._cancel is not None:
             self._cancel.cancel()
-            self.engine.abandon()  # this thread waits below: the loop cannot carry the cancel
+            # this thread waits below: the loop cannot carry the cancel
+            self.engine.abandon(self._cancel)
         if self._thread.isRunning():
             self._thread.quit()
             self._thread.wait()

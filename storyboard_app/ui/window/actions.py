@@ -22,7 +22,7 @@ ACTIONS: dict[str, tuple[str, tuple[str | QKeySequence.StandardKey, ...], str]] 
     "save_as": ("Save &As…", (Std.SaveAs,), "Copy the project to a new file and continue there"),
     "export": ("&Export…", ("Ctrl+E",), "Comic pages or film storyboard sheets as PDF"),
     "import_script": ("&Import Script…", ("Ctrl+I",), "Scenes, frames and cast from a screenplay"),
-    "close_project": ("&Close Story", (Std.Close,), "Close the project (it is already saved)"),
+    "close_project": ("&Close Story", ("Ctrl+W",), "Close the project (it is already saved)"),
     "quit": ("&Quit", (Std.Quit,), "Quit StoryIter Studio"),
     "undo": ("&Undo", (Std.Undo,), "Undo the last edit"),
     "redo": ("&Redo", (Std.Redo,), "Redo the edit undone"),
