@@ -3,7 +3,8 @@ the board back to the script: scenes as headings, frames as action, captions as 
 
 It is the inverse of the Fountain import (``project/fountain_in.py``): importing the written
 script again gives the same scenes, action, dialogue and cast. A caption line ``NAME: words``
-(``NAME (V.O.): (quietly) words``) is dialogue; other caption lines, frame notes and scene
+(``NAME (V.O.): (quietly) words``) is dialogue, two of them joined by ``‖`` dual dialogue
+(the second cue gets Fountain's ``^``); other caption lines, frame notes and scene
 notes are written as Fountain notes, except lines that read as transitions (``CUT TO:``).
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from storyboard_app.project.headings import is_scene_heading
 from storyboard_app.project.model import Frame, Scene
 from storyboard_app.project.safe_write import write_text
+from storyboard_app.project.screenplay import DUAL_MARK
 from storyboard_app.project.store import ProjectStore
 
 FOUNTAIN_SUFFIXES = (".fountain", ".spmd", ".txt")
@@ -86,6 +88,10 @@ def _frame(frame: Frame) -> list[str]:
 def _caption_line(line: str) -> list[str]:
     if not line:
         return []
+    first, mark, second = line.partition(DUAL_MARK.strip())
+    if mark and _SPOKEN.fullmatch(first.strip()) and _SPOKEN.fullmatch(second.strip()):
+        left, right = _caption_line(first.strip()), _caption_line(second.strip())
+        return [*left, right[0] + " ^", *right[1:]]  # dual dialogue: the second cue's caret
     lyric = _LYRIC.fullmatch(line)
     if lyric:
         return [f"~{lyric.group(1)}", ""]

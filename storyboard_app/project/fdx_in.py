@@ -32,6 +32,7 @@ class _Paragraph:
     line: int
     number: str = ""
     text: list[str] = field(default_factory=list)
+    dual: int = 0  # which <DualDialogue> it is in (1, 2, ...), 0: none
 
 
 class _Refused(Exception):
@@ -58,6 +59,7 @@ class _Reader:
         self._opened: list[bool] = []
         self._open: list[_Paragraph] = []
         self._in_text = 0
+        self._duals = 0
 
     def _refuse(self, what: str) -> Callable[..., None]:
         def handler(*_: object) -> None:
@@ -72,6 +74,9 @@ class _Reader:
         opened: _Paragraph | None = None
         if name == "Paragraph" and "Content" in self._stack:
             opened = _Paragraph(attrs.get("Type", "General"), line, attrs.get("Number", ""))
+            opened.dual = self._duals if "DualDialogue" in self._stack else 0
+        elif name == "DualDialogue":
+            self._duals += 1
         elif name == "ScriptNote":
             opened = _Paragraph("Note", line)
         elif name == "Text":
@@ -111,6 +116,7 @@ def parse_fdx(data: bytes, *, per_sentence: bool = False) -> ParsedScript:
     builder = ScriptBuilder(per_sentence=per_sentence)
     paragraphs = reader.paragraphs
     index = 0
+    spoken_in = 0  # the <DualDialogue> of the last cue
     while index < len(paragraphs):
         paragraph = paragraphs[index]
         index += 1
@@ -124,7 +130,9 @@ def parse_fdx(data: bytes, *, per_sentence: bool = False) -> ParsedScript:
                 lines.append("".join(paragraphs[index].text))
                 index += 1
             cue, _, extension = text.partition("(")
-            builder.dialogue(cue, extension, lines, paragraph.line)
+            together = bool(paragraph.dual) and paragraph.dual == spoken_in
+            builder.dialogue(cue, extension, lines, paragraph.line, together=together)
+            spoken_in = paragraph.dual
         elif kind == "Scene Heading":
             builder.heading(text, paragraph.number, paragraph.line)
         elif kind in ("Action", "General", "Shot", "Cast List"):

@@ -4,11 +4,14 @@ Parsing is fountain-py's (``fountain.FountainParser``), which follows the Founta
 forced headings (``.FLASHBACK``) and scene numbers (``#12A#``), character extensions,
 parentheticals, dual dialogue (``^``), transitions (``CUT TO:``, ``> BURN TO WHITE.``),
 centered text, lyrics, notes, boneyard, sections, synopses and page breaks. Its diagnostics
-of severity "error" (an unclosed boneyard or note) refuse the script with their line.
+of severity "error" (an unclosed boneyard or note) refuse the script with their line. Notes
+inside a line (``[[...]]`` within action or dialogue), which it leaves out of the text, are
+found in the script again and kept as notes of the frame they are written in.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fountain import ElementType, FountainParser
@@ -17,6 +20,8 @@ from storyboard_app.project.screenplay import ParsedScript, ScriptBuilder, Scrip
 
 MAX_FOUNTAIN_CHARS = 10_000_000
 _DIALOGUE_PARTS = (ElementType.DIALOGUE, ElementType.PARENTHETICAL)
+_BONEYARD = re.compile(r"/\*.*?\*/", re.DOTALL)
+_NOTE = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
 
 
 def decode_script(data: bytes, what: str = "script") -> str:
@@ -37,7 +42,7 @@ def parse_fountain(text: str, *, per_sentence: bool = False) -> ParsedScript:
     """Read Fountain text; ScriptError lists the problems with their line numbers."""
     if len(text) > MAX_FOUNTAIN_CHARS:
         raise ScriptError([(1, f"the script is longer than {MAX_FOUNTAIN_CHARS:,} characters")])
-    document = FountainParser().parse(text)
+    document = FountainParser().parse(_spaced_notes(text))
     errors = [(i.line_number, i.message) for i in document.issues if i.severity == "error"]
     if errors:
         raise ScriptError(errors)
@@ -45,10 +50,13 @@ def parse_fountain(text: str, *, per_sentence: bool = False) -> ParsedScript:
     title = document.metadata.get("title")
     builder.title = " ".join(str(title).split()) or None if title else None
     elements = list(document.elements)
+    inline = _inline_notes(text, elements)
     index = 0
     while index < len(elements):
         element = elements[index]
         index += 1
+        while inline and inline[0][0] < element.line_number:  # notes of the element before
+            builder.note(*reversed(inline.pop(0)))
         kind = element.type
         if kind is ElementType.CHARACTER:
             parts = []
@@ -58,11 +66,42 @@ def parse_fountain(text: str, *, per_sentence: bool = False) -> ParsedScript:
             _dialogue(builder, element, parts)
         elif kind is ElementType.DUAL_DIALOGUE:
             left, right = element.dual_dialogue_columns()
-            for column in (left, right):
-                _dialogue(builder, column[0], column[1:])
+            _dialogue(builder, left[0], left[1:])
+            _dialogue(builder, right[0], right[1:], together=True)
         else:
             _element(builder, element)
+    for line, note in inline:
+        builder.note(note, line)
     return builder.result()
+
+
+def _spaced_notes(text: str) -> str:
+    """A space between a note and a word it touches (``JIM.[[note]] They``): the parser
+    takes a note out with the spaces around it, and one flush against a word would join
+    the words on either side (``JIM.They``). Line numbers stay as they are."""
+
+    def spaced(match: re.Match[str]) -> str:
+        before = match.start() > 0 and not text[match.start() - 1].isspace()
+        after = match.end() < len(text) and not text[match.end()].isspace()
+        return f"{' ' if before else ''}{match.group(0)}{' ' if after else ''}"
+
+    return _NOTE.sub(spaced, text)
+
+
+def _inline_notes(text: str, elements: list[Any]) -> list[tuple[int, str]]:
+    """(line, text) of the notes written inside an action, heading or dialogue line
+    (``She kneels. [[Check the props.]]``), which the parser takes out of the text it
+    returns. Notes on lines of their own are elements already; notes in the boneyard or on
+    the title page are not story."""
+    masked = _BONEYARD.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    own_lines = {e.line_number for e in elements if e.type is ElementType.NOTE}
+    first = min((e.line_number for e in elements), default=0)
+    notes = []
+    for match in _NOTE.finditer(masked):
+        line = masked.count("\n", 0, match.start()) + 1
+        if line >= first and line not in own_lines and match.group(1).strip():
+            notes.append((line, " ".join(match.group(1).split())))
+    return notes
 
 
 def _element(builder: ScriptBuilder, element: Any) -> None:
@@ -74,7 +113,8 @@ def _element(builder: ScriptBuilder, element: Any) -> None:
     elif kind is ElementType.TRANSITION:
         builder.note(text, line)
     elif kind is ElementType.NOTE:
-        builder.note(text.removeprefix("[[").removesuffix("]]"), line)
+        note = text.strip().removeprefix("[[").removesuffix("]]").splitlines()
+        builder.note("\n".join(part.strip() for part in note if part.strip()), line)
     elif kind is ElementType.SYNOPSIS:
         builder.synopsis(text, line)
     elif kind is ElementType.LYRICS:
@@ -84,7 +124,8 @@ def _element(builder: ScriptBuilder, element: Any) -> None:
     # Boneyard, sections, page breaks and the title page are outline, not story.
 
 
-def _dialogue(builder: ScriptBuilder, cue: Any, parts: list[Any]) -> None:
+def _dialogue(builder: ScriptBuilder, cue: Any, parts: list[Any], together: bool = False) -> None:
     # Parentheticals stay between the lines they sit between.
     extension = str(cue.metadata.get("extension", ""))
-    builder.dialogue(cue.text, extension, [p.text for p in parts], cue.line_number)
+    lines = [p.text for p in parts]
+    builder.dialogue(cue.text, extension, lines, cue.line_number, together=together)

@@ -5,7 +5,8 @@ with the elements they find; ``ProjectStore.import_script`` stores the result at
 The mapping: a scene heading starts a scene; each action paragraph is a frame (or each of
 its sentences, with ``per_sentence``); a character cue and its dialogue become a line of the
 caption of the frame they follow, the speaker first (``STEEL (V.O.): (whispering) Hi.``), or of
-a new frame showing the speaker when the scene has no frame yet; every speaker becomes a cast
+a new frame showing the speaker when the scene has no frame yet; dual dialogue (both speakers
+at once) is one caption line, the two joined by ``‖``; every speaker becomes a cast
 member, and their names in action text become ``@Name`` mentions. Transitions and notes go
 to the notes of the frame before them (the scene's notes when it has none yet), synopses to
 the scene's notes; boneyard, sections and page breaks are outline, not story, and are left out.
@@ -20,6 +21,7 @@ from storyboard_app.project.errors import StoryTextError
 from storyboard_app.project.model import MAX_TEXT_LENGTH
 
 MAX_SCRIPT_BYTES = 20_000_000
+DUAL_MARK = " ‖ "  # between the two speakers of dual dialogue on one caption line
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]*[A-Z0-9])")
 
 
@@ -106,9 +108,13 @@ class ScriptBuilder:
         for part in parts:
             self.scenes[-1].frames.append({"character": part.strip()})
 
-    def dialogue(self, cue: str, extension: str, lines: list[str], line: int) -> None:
+    def dialogue(
+        self, cue: str, extension: str, lines: list[str], line: int, *, together: bool = False
+    ) -> None:
         """A character cue with its dialogue and parentheticals (``lines``, in order): a
-        caption line of the frame before it."""
+        caption line of the frame before it. ``together``: the second speaker of dual
+        dialogue, spoken at the same time as the line before it, joins that caption line
+        after ``DUAL_MARK`` (``MIRA: Race you! ‖ TOM: Race you!``)."""
         cue = " ".join(cue.split()).lstrip("@")
         name = cast_name(cue)
         if not name:
@@ -117,7 +123,7 @@ class ScriptBuilder:
         self._speakers.setdefault(name.casefold(), _Speaker(name, cue))
         said = " ".join(" ".join(part.split()) for part in lines if part.strip())
         speaker = f"{cue} ({extension.strip('() ')})" if extension.strip("() ") else cue
-        self._caption(f"{speaker}: {said}" if said else speaker, name, line)
+        self._caption(f"{speaker}: {said}" if said else speaker, name, line, together=together)
 
     def lyric(self, text: str, line: int) -> None:
         """Sung lines join the caption like dialogue."""
@@ -168,13 +174,14 @@ class ScriptBuilder:
 
     # ------------------------------------------------------------------ helpers
 
-    def _caption(self, text: str, speaker: str | None, line: int) -> None:
+    def _caption(self, text: str, speaker: str | None, line: int, together: bool = False) -> None:
         scene = self.scenes[-1]
         if not scene.frames:
             shown = f"@{speaker}" if speaker else ""
             scene.frames.append({"character": shown, "interaction": "speaking" if shown else ""})
         frame = scene.frames[-1]
-        caption = f"{frame['caption']}\n{text}" if frame.get("caption") else text
+        joint = DUAL_MARK if together else "\n"
+        caption = f"{frame['caption']}{joint}{text}" if frame.get("caption") else text
         if len(caption) > MAX_TEXT_LENGTH:
             self.problems.append((line, f"a caption grows past {MAX_TEXT_LENGTH:,} characters"))
             return

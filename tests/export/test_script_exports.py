@@ -41,8 +41,11 @@ def test_fountain_round_trip_keeps_scenes_action_and_dialogue(tmp_path: Path) ->
     assert _story(again) == _story(original)
     assert again.cast == original.cast
     assert again.title == "The Lamp Room"
-    # Frame notes come back as notes (transitions as transitions).
+    # Frame notes come back as notes (transitions as transitions), the note written inside
+    # an action line too; dual dialogue is written with the second cue's caret.
     assert again.scenes[1].frames[0]["notes"] == "CUT TO:"
+    assert again.scenes[0].frames[1]["notes"] == "Check the prop list."
+    assert "MIRA\nRace you!\n\nTOM ^\nRace you!" in out.read_text("utf-8")
 
 
 def test_fountain_export_of_plain_cards(tmp_path: Path) -> None:

@@ -40,13 +40,15 @@ def test_fountain_spec_features_map_to_scenes_frames_and_cast() -> None:
     # The transition before the first heading and the synopsis are the scene's notes.
     assert first.notes == ["FADE IN:", "Mira finds the lamp broken."]
     # Dialogue is the caption of the frame it follows, speaker first, with the extension
-    # and the parenthetical; the inline note is not story text.
+    # and the parenthetical; a note inside the action line is that frame's note, not text.
     assert first.frames[1]["caption"] == (
         "MIRA: (to herself) Not tonight.\nTOM (V.O.): Mira? Are you up there?"
     )
-    assert "prop list" not in str(first.frames)
-    # Dual dialogue: both speakers, in order; the transition goes to the frame's notes.
-    assert flashback.frames[0]["caption"] == "MIRA: Race you!\nTOM: Race you!"
+    assert first.frames[1]["character"] == "She kneels by the brass housing."
+    assert first.frames[1]["notes"] == "Check the prop list."
+    # Dual dialogue: both speakers on one caption line, side by side; the transition goes
+    # to the frame's notes.
+    assert flashback.frames[0]["caption"] == "MIRA: Race you! ‖ TOM: Race you!"
     assert flashback.frames[0]["notes"] == "CUT TO:"
     # Sections and page breaks are outline; a standalone note and a forced transition go to
     # the notes; a forced cue (@McCLANE) keeps its case; lyrics join the caption.
@@ -54,6 +56,50 @@ def test_fountain_spec_features_map_to_scenes_frames_and_cast() -> None:
     assert cliff.frames[0]["caption"] == "McCLANE: Yippie ki-yay.\n♪ The keeper's song ♪"
     assert "Act Two" not in str(script) and "Boats" not in str(script)
     assert script.cast == {"Mira": "Mira", "Tom": "Tom", "McCLANE": "McCLANE"}
+
+
+def test_fountain_notes_in_a_line_are_kept_as_the_frames_notes() -> None:
+    # After the spec's examples: a note in the middle or at the end of an action line and of
+    # a dialogue line, a note on a line of its own, one across lines (a line of two spaces
+    # keeps it going), and the boneyard's note, which is not story.
+    script = parse_fountain(
+        "INT. TRAILER HOME - DAY\n\n"
+        "This is the home of THE BOY BAND, AKA DAN and JIM.[[Or did we think of actually "
+        "hiring someone?]] They live here.\n\n"
+        "DAN\n"
+        "Then let's retire them.[[Sarcastic?]]\n"
+        "_Real_ retirement.\n\n"
+        "[[It was supposed to be Vietnamese, right?]]\n\n"
+        "The General Lee flies through the air. [[Is the FREEZE FRAME\n  \nour plan?]]\n\n"
+        "/* The car [[a boneyard note]] */\n"
+    )
+    (scene,) = script.scenes
+    home, lee = scene.frames
+    assert home["character"] == (
+        "This is the home of THE BOY BAND, AKA @Dan and JIM. They live here."
+    )
+    assert home["caption"] == "DAN: Then let's retire them. Real retirement."
+    assert home["notes"] == (
+        "Or did we think of actually hiring someone?\nSarcastic?\n"
+        "It was supposed to be Vietnamese, right?"
+    )
+    assert lee["character"] == "The General Lee flies through the air."
+    assert lee["notes"] == "Is the FREEZE FRAME\nour plan?"
+    assert "boneyard" not in str(script)
+
+
+def test_fountain_dual_dialogue_keeps_both_speakers_side_by_side() -> None:
+    # The spec's example: the caret after the second cue makes the two speak at once.
+    script = parse_fountain(
+        "EXT. STREET - DAY\n\nThey stand back to back.\n\n"
+        "BRICK\nScrew retirement.\n\nSTEEL (V.O.) ^\n(grinning)\nScrew retirement.\n\n"
+        "BRICK\nAgain.\n"
+    )
+    (frame,) = script.scenes[0].frames
+    assert frame["caption"] == (
+        "BRICK: Screw retirement. ‖ STEEL (V.O.): (grinning) Screw retirement.\nBRICK: Again."
+    )
+    assert script.cast == {"Brick": "Brick", "Steel": "Steel"}
 
 
 def test_fountain_frames_per_sentence() -> None:
@@ -102,7 +148,7 @@ def test_final_draft_file_maps_like_fountain() -> None:
     assert cliff.frames[0] == {
         "character": "@Mira",
         "interaction": "speaking",
-        "caption": "MIRA: Race you!\nTOM: Race you!",
+        "caption": "MIRA: Race you! ‖ TOM: Race you!",
     }
     assert script.cast == {"Mira": "Mira", "Tom": "Tom"}
 
