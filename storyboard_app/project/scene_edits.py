@@ -24,6 +24,17 @@ def live_arrangement(ids: IdMap, arrangement: Arrangement) -> Arrangement:
     return Arrangement(arrangement.scene_ids, frames)
 
 
+def moved_into(
+    before: Arrangement, order: list[int], moving: list[int], scene_id: int
+) -> Arrangement:
+    """``before`` with the frames in ``order`` and the ``moving`` ones in scene
+    ``scene_id`` (``arrange`` refuses it when that scene's frames would not stay together)."""
+    scenes = dict(before.frames)
+    moved = set(moving)
+    frames = tuple((f, scene_id if f in moved else scenes[f]) for f in order)
+    return Arrangement(before.scene_ids, frames)
+
+
 class Arrange(Edit):
     """Frames or scenes moved: the whole story's order before and after (which scene each
     frame is in included), so undo puts everything back exactly."""

@@ -1,5 +1,6 @@
-"""Scenes in the desktop app: the Scenes panel's verbs by clicks and keys, all undoable;
-collapsing a scene; File → Import Script…; View → Animatic from the selected frame."""
+"""Scenes in the desktop app: the Scenes panel's verbs by clicks and keys, all undone by a
+real Ctrl+Z; collapsing a scene; File → Import Script…; the animatic (Ctrl+Shift+A) from the
+selected frame."""
 
 from __future__ import annotations
 
@@ -28,17 +29,27 @@ def click(button) -> None:
     QTest.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
-def undo(window) -> None:
-    """Edit → Undo (window shortcuts need an active window, which offscreen Qt never has)."""
+def focus_board(window, qtbot) -> None:
+    """The window active and the keyboard on the board, where window shortcuts reach."""
+    window.activateWindow()
+    qtbot.waitActive(window)
+    window.board.setFocus()
+    qtbot.waitUntil(window.board.hasFocus)
+
+
+def undo(window, qtbot) -> None:
+    """Ctrl+Z, pressed on the board."""
     assert window.actions["undo"].isEnabled()
-    window.actions["undo"].trigger()
+    focus_board(window, qtbot)
+    QTest.keyClick(window.board, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
 
 
 def test_split_merge_move_collapse_and_undo(make_window, qtbot, tmp_path) -> None:
     path = make_project(tmp_path / "s.storyiter", frames=4)
     window = make_window()
-    window.show()
     assert window.open_project(path)
+    window.show()
+    qtbot.waitExposed(window)
     panel = window.scenes_panel
     window.docks["scenes"].raise_()
     board = window.board
@@ -56,18 +67,18 @@ def test_split_merge_move_collapse_and_undo(make_window, qtbot, tmp_path) -> Non
     assert layout(window) == [("", beats[:2]), ("", beats[2:])]
     assert panel.tree.topLevelItemCount() == 2
     assert panel.tree.topLevelItem(1).text(2) == "0:04"
-    # The board marks where each scene starts and numbers shots per scene.
+    # The board puts each scene under its header and numbers shots per scene.
     model = board.board_model
     model.refresh()
     marks = [model.index(r).data(SceneRole) for r in range(4)]
-    assert [m.label for m in marks] == ["Scene 1", "", "Scene 2", ""]
+    assert [h.label for h in model.headers] == ["Scene 1", "Scene 2"]
     assert [m.shot for m in marks] == ["1A", "1B", "2A", "2B"]
 
     # Move the new scene up, with its frames; undo puts it back.
     panel.tree.setCurrentItem(panel.tree.topLevelItem(1))
     click(panel.buttons["up"])
     assert layout(window) == [("", beats[2:]), ("", beats[:2])]
-    undo(window)
+    undo(window, qtbot)
     assert layout(window) == [("", beats[:2]), ("", beats[2:])]
 
     # Collapse the second scene: Space on its header unticks it; its cards leave the board.
@@ -82,17 +93,18 @@ def test_split_merge_move_collapse_and_undo(make_window, qtbot, tmp_path) -> Non
     panel.tree.setCurrentItem(panel.tree.topLevelItem(1))
     click(panel.buttons["merge"])
     assert layout(window) == [("", beats)]
-    undo(window)
+    undo(window, qtbot)
     assert layout(window) == [("", beats[:2]), ("", beats[2:])]
-    undo(window)
+    undo(window, qtbot)
     assert layout(window) == [("", beats)]
 
 
 def test_edit_a_scene_heading_into_the_prompt(make_window, qtbot, tmp_path, monkeypatch) -> None:
     path = make_project(tmp_path / "s.storyiter", frames=2)
     window = make_window()
-    window.show()
     assert window.open_project(path)
+    window.show()
+    qtbot.waitExposed(window)
     store = window.session.store
     store_frame = store.frames()[0]
     window.session.edit_frame(store_frame.id, scene="")
@@ -119,7 +131,7 @@ def test_edit_a_scene_heading_into_the_prompt(make_window, qtbot, tmp_path, monk
         lambda: "interior, lamp room, night" in window.editor.preview.text.toPlainText()
     )
     assert panel.tree.topLevelItem(0).text(0) == "Scene 1: INT. LAMP ROOM - NIGHT"
-    undo(window)
+    undo(window, qtbot)
     assert store.scenes()[0].heading == ""
     assert "interior" not in store.compiled_prompt(store_frame.id)
 
@@ -127,11 +139,12 @@ def test_edit_a_scene_heading_into_the_prompt(make_window, qtbot, tmp_path, monk
 def test_import_script_and_play_the_animatic(make_window, qtbot, tmp_path, monkeypatch) -> None:
     path = make_project(tmp_path / "s.storyiter", frames=1)
     window = make_window()
-    window.show()
     assert window.open_project(path)
+    window.show()
+    qtbot.waitExposed(window)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(SCRIPT), ""))
-    window.menuBar().actions()  # the menus are built
-    window.actions["import_script"].trigger()
+    focus_board(window, qtbot)
+    QTest.keyClick(window.board, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)  # Import
     store = window.session.store
     assert [s.heading for s in store.scenes()] == [
         "",
@@ -147,12 +160,17 @@ def test_import_script_and_play_the_animatic(make_window, qtbot, tmp_path, monke
     window.board.board_model.refresh()
     window.board.select_frames([third.id])
     assert window.actions["animatic"].isEnabled()
-    window.actions["animatic"].trigger()  # View → Animatic
+    focus_board(window, qtbot)
+    QTest.keyClick(
+        window.board,
+        Qt.Key.Key_A,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )  # View → Animatic's key
     (player,) = window.findChildren(AnimaticPlayer)
     qtbot.addWidget(player)
     assert player.current_frame_id() == third.id
     assert player.scene.text() == "Scene 1: INT. LAMP ROOM - NIGHT"  # its number in the script
     player.close()
     # Undo takes the whole import back.
-    undo(window)
+    undo(window, qtbot)
     assert len(store.frames()) == 1 and [s.heading for s in store.scenes()] == [""]

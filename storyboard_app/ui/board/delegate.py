@@ -149,7 +149,7 @@ class CardDelegate(QStyledItemDelegate):
         self._paint_number(painter, thumb, card, option.font)
         mark = index.data(SceneRole)
         if mark is not None:
-            self._paint_scene(painter, rect, thumb, mark, option.font)
+            self._paint_scene(painter, rect, mark)
 
         y = thumb.bottom() + 8
         inner = rect.width() - 2 * PAD
@@ -238,25 +238,14 @@ class CardDelegate(QStyledItemDelegate):
         painter.setFont(bold)
         painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, number)
 
-    def _paint_scene(self, painter: QPainter, card: QRect, thumb: QRect, mark, font: QFont) -> None:
-        """A scene's colour along the card's left edge; its label across the top of the
-        picture of the scene's first card."""
+    def _paint_scene(self, painter: QPainter, card: QRect, mark) -> None:
+        """A scene's colour along the card's left edge."""
         if mark.color:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(mark.color))
             painter.drawRoundedRect(
                 QRectF(card.left() + 1, card.top() + 6, 4, card.height() - 12), 2, 2
             )
-        if not mark.label:
-            return
-        bold = theme.small_font(font, -1, bold=True)
-        fm = QFontMetrics(bold)
-        band = QRect(thumb.left(), thumb.bottom() - fm.height() - 6, thumb.width(), fm.height() + 6)
-        painter.fillRect(band, QColor(20, 24, 30, 190))
-        painter.setPen(QColor("#ffffff"))
-        painter.setFont(bold)
-        text = fm.elidedText(mark.label, Qt.TextElideMode.ElideRight, band.width() - 12)
-        painter.drawText(band.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter, text)
 
     def _paint_badges(
         self, painter: QPainter, x: int, y: int, badges: list[str], font: QFont

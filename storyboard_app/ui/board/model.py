@@ -25,7 +25,8 @@ from storyboard_app.project.model import BoardCard, Scene
 from storyboard_app.project.numbering import ShotNumbering, frame_shot_labels
 from storyboard_app.project.readouts import ReadoutFrame
 from storyboard_app.project.report import FrameReport, StoryReport, story_report
-from storyboard_app.project.timing import scene_label
+from storyboard_app.project.timing import build_timeline, scene_durations, scene_label
+from storyboard_app.ui.board.layout import SceneHeader
 from storyboard_app.ui.board.roles import (
     MIME_FRAMES,
     CardRole,
@@ -68,11 +69,10 @@ def readout_tip(report: FrameReport | None) -> str:
 
 @dataclass(frozen=True)
 class SceneMark:
-    """What a card shows of its scene: the scene's label on its first card (else ""), the
-    scene's colour tag, and the card's shot number within the scene ("" in a story of one
-    unnamed scene, where cards keep their frame numbers)."""
+    """What a card shows of its scene: the scene's colour tag and the card's shot number
+    within the scene ("" in a story of one unnamed scene, where cards keep their frame
+    numbers)."""
 
-    label: str
     color: str
     shot: str
 
@@ -84,20 +84,29 @@ def scene_marks(cards: list[BoardCard], scenes: list[Scene]) -> dict[int, SceneM
     by_id = {scene.id: scene for scene in scenes}
     shots = frame_shot_labels([c.frame for c in cards], scenes, ShotNumbering.SCENE_LETTER)
     marks = {}
-    previous = None
     for card in cards:
         scene = by_id.get(card.frame.scene_id or 0)
-        first = card.frame.scene_id != previous
-        previous = card.frame.scene_id
-        label = scene_label(scene) if scene is not None and first else ""
-        marks[card.frame.id] = SceneMark(label, scene.color if scene else "", shots[card.frame.id])
+        marks[card.frame.id] = SceneMark(scene.color if scene else "", shots[card.frame.id])
     return marks
+
+
+def scene_headers(cards: list[BoardCard], scenes: list[Scene]) -> list[SceneHeader]:
+    """Every scene's header row, in story order, with its frame count and running time."""
+    times = scene_durations(build_timeline(cards, scenes))
+    counts: dict[int, int] = {}
+    for card in cards:
+        counts[card.frame.scene_id or 0] = counts.get(card.frame.scene_id or 0, 0) + 1
+    return [
+        SceneHeader(s.id, scene_label(s), s.color, counts.get(s.id, 0), times.get(s.id, 0.0))
+        for s in scenes
+    ]
 
 
 class BoardModel(QAbstractListModel):
     """Rows are BoardCard values; the run state and previews come from the run controller."""
 
     refreshed = Signal()
+    collapsedChanged = Signal()
 
     def __init__(self, session: ProjectSession, parent=None) -> None:
         super().__init__(parent)
@@ -106,6 +115,7 @@ class BoardModel(QAbstractListModel):
         self.thumbnails = ThumbnailCache()
         self.collapsed_scenes: frozenset[int] = frozenset()  # their cards are not shown
         self.scene_marks: dict[int, SceneMark] = {}
+        self.headers: list[SceneHeader] = []  # one per scene, in order
         self.run_states: dict[int, str] = {}
         self.previews: dict[int, Any] = {}
         self.report: StoryReport | None = None
@@ -133,6 +143,7 @@ class BoardModel(QAbstractListModel):
             return
         cards, scenes = snapshot
         marks = scene_marks(cards, scenes)
+        self.headers = scene_headers(cards, scenes)
         ok, report = self.session.attempt(
             lambda: story_report(
                 self.session.store, frames=[ReadoutFrame.of(c) for c in cards], cast=False
@@ -163,11 +174,18 @@ class BoardModel(QAbstractListModel):
             self.endResetModel()
         self.refreshed.emit()
 
-    def set_collapsed_scenes(self, scene_ids: set[int]) -> None:
-        """Collapse these scenes (their cards leave the board); re-reads the board so the
-        view filters the cards by the scenes as stored now."""
+    def set_collapsed_scenes(self, scene_ids: set[int] | frozenset[int]) -> None:
+        """Collapse these scenes (their cards leave the board, their headers stay); re-reads
+        the board so the view filters the cards by the scenes as stored now."""
+        if frozenset(scene_ids) == self.collapsed_scenes:
+            return
         self.collapsed_scenes = frozenset(scene_ids)
         self.refresh()
+        self.collapsedChanged.emit()
+
+    def toggle_collapsed(self, scene_id: int) -> None:
+        """Collapse the scene, or show its cards again."""
+        self.set_collapsed_scenes(self.collapsed_scenes ^ {scene_id})
 
     def row_of(self, frame_id: int) -> int | None:
         for row, card in enumerate(self.cards):
@@ -254,11 +272,16 @@ class BoardModel(QAbstractListModel):
     def dropMimeData(self, data, action, row, column, parent) -> bool:
         """Move the dragged cards before ``row`` (or onto ``parent``'s place) by undoable
         reorder. Returns False so the view never removes rows itself: the refresh does."""
-        if not self.canDropMimeData(data, action, row, column, parent):
+        return self.drop_frames(data, action, row, None, parent)
+
+    def drop_frames(self, data, action, row, scene_id, parent=QModelIndex()) -> bool:  # noqa: B008
+        """``dropMimeData`` that also says which scene the cards land in (None: the one
+        of the cards beside them)."""
+        if not self.canDropMimeData(data, action, row, 0, parent):
             return False
         ids = dragged_frame_ids(data)
         if row < 0:
             row = parent.row() if parent.isValid() else len(self.cards)
-        if self.session.move_frames(ids, row):
+        if self.session.move_frames(ids, row, scene_id):
             self.refresh()
         return False

@@ -1,54 +1,139 @@
-"""The board's grid of cards: multi-select, keyboard navigation, drag-and-drop, zoom."""
+"""The board: each scene a header row with its cards in a grid under it; multi-select,
+keyboard navigation, drag-and-drop, zoom, collapsing a scene from its header.
+
+An item view that places the items itself (``layout.lay_out``): a list view cannot put a
+full-width row between groups of cards. The width it lays out for is measured as if the
+vertical scroll bar were shown, so showing or hiding the bar never changes the layout (a
+layout that depends on the bar loops: bar shown, fewer columns, fewer rows, bar hidden...).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QPainter, QRegion
+from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem
 
 from storyboard_app.ui.board.delegate import CardDelegate
-from storyboard_app.ui.board.model import BoardModel, dragged_frame_ids
+from storyboard_app.ui.board.drops import BoardDrops
+from storyboard_app.ui.board.header import header_height, paint_empty, paint_header
+from storyboard_app.ui.board.layout import BoardLayout, SceneBlock, lay_out
+from storyboard_app.ui.board.model import BoardModel
+from storyboard_app.ui.board.navigation import BoardKeys
 from storyboard_app.ui.board.roles import FrameIdRole
+from storyboard_app.ui.shared import theme
 
 
-class BoardView(QListView):
-    """The grid of cards: multi-select, keyboard navigation, drag-and-drop, zoom."""
+class BoardView(BoardKeys, BoardDrops, QAbstractItemView):
+    """Scene header rows and the grid of cards under each."""
 
     zoomChanged = Signal(int)
+    sceneMenuRequested = Signal(int, QPoint)  # scene id, where (global): its header's menu
 
     MIN_WIDTH, MAX_WIDTH = 120, 420
 
     def __init__(self, model: BoardModel, card_width: int = 200, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("Board")
-        self.setModel(model)
+        self._hidden: set[int] = set()
+        self._layout = BoardLayout()
+        self._dirty = True
+        self._width = 0
+        self._hover: tuple[str, int] | None = None  # ("card", row) or ("header", scene id)
+        self._drop_line: QRect | None = None  # content coordinates
+        self.header_focus: int | None = None  # a scene id: its header has the keyboard
+        self.card_width = card_width
         self.delegate = CardDelegate(self)
         self.setItemDelegate(self.delegate)
-        self.setViewMode(QListView.ViewMode.IconMode)
-        self.setFlow(QListView.Flow.LeftToRight)
-        self.setWrapping(True)
-        self.setResizeMode(QListView.ResizeMode.Adjust)
-        self.setMovement(QListView.Movement.Static)  # reorders go through the model
-        self.setUniformItemSizes(True)
-        self.setSpacing(8)
+        self.setModel(model)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setDragEnabled(True)
         self.setAcceptDrops(True)
-        self.setDropIndicatorShown(True)
+        self.viewport().setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
-        # setMovement(Static) turned the viewport's drops off: drops land on the viewport,
-        # and a Static view hands them to the model (dropMimeData), which reorders.
-        self.viewport().setAcceptDrops(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setMouseTracking(True)
         self.set_card_width(card_width)  # Ctrl+= / Ctrl+- are the window's zoom actions
         model.modelAboutToBeReset.connect(self._remember_selection)
         model.modelReset.connect(self._restore_selection)
+        model.refreshed.connect(self._invalidate)  # headers' counts, times, labels
+        model.collapsedChanged.connect(self._invalidate)
         self._kept: tuple[list[int], int | None] = ([], None)
 
     @property
     def board_model(self) -> BoardModel:
         return self.model()  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ layout
+
+    def _invalidate(self) -> None:
+        self._dirty = True
+        self.scheduleDelayedItemsLayout()
+        self.viewport().update()
+
+    def _measured_width(self) -> int:
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        return max(self.maximumViewportSize().width() - bar - 2, self.card_width + 12)
+
+    def board_layout(self) -> BoardLayout:
+        """The layout as things stand (worked out again only when something changed)."""
+        if self._dirty:
+            model = self.board_model
+            self._layout = lay_out(
+                model.headers,
+                [card.frame.scene_id or 0 for card in model.cards],
+                self._hidden,
+                model.collapsed_scenes,
+                self.delegate.card_size(),
+                self._width or self._measured_width(),
+                header_height(self.font()),
+            )
+            self._dirty = False
+        return self._layout
+
+    def doItemsLayout(self) -> None:
+        self._update_scroll_range()
+        super().doItemsLayout()
+
+    def _update_scroll_range(self) -> None:
+        # Not in updateGeometries: overriding that slot corrupts PySide's reference counts.
+        layout = self.board_layout()
+        bar = self.verticalScrollBar()
+        bar.setPageStep(self.viewport().height())
+        bar.setSingleStep(max(20, layout.cell.height() // 6))
+        bar.setRange(0, max(0, layout.size.height() - self.viewport().height()))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        width = self._measured_width()
+        if width != self._width:
+            self._width = width
+            self._invalidate()
+        else:
+            self._update_scroll_range()  # the page is taller or shorter; the layout is the same
+
+    def reset(self) -> None:
+        self._hidden.clear()  # as a list view does: the filter shows them again if it wants
+        self._dirty = True
+        super().reset()
+
+    def rowsInserted(self, parent, start, end) -> None:
+        self._invalidate()
+        super().rowsInserted(parent, start, end)
+
+    def rowsAboutToBeRemoved(self, parent, start, end) -> None:
+        self._invalidate()
+        super().rowsAboutToBeRemoved(parent, start, end)
 
     # ------------------------------------------------------------------ zoom
 
@@ -56,69 +141,230 @@ class BoardView(QListView):
         width = max(self.MIN_WIDTH, min(self.MAX_WIDTH, int(width)))
         self.card_width = width
         self.delegate.card_width = width
-        self._fit_grid()
-        self.scheduleDelayedItemsLayout()  # the cards' size changed even if the grid did not
+        self._invalidate()
         self.zoomChanged.emit(width)
-
-    def _fit_grid(self) -> None:
-        """As many columns as fit, with the spare width shared out between them.
-
-        The width is measured as if the vertical scroll bar were shown. Measuring the
-        viewport as it is would loop: a grid that needs the bar shows it, the narrower
-        viewport fits fewer columns, fewer rows... hide it again, thousands of times a second.
-        """
-        size = self.delegate.card_size()
-        cell = size.width() + 12
-        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
-        available = max(self.maximumViewportSize().width() - bar - 2, cell)
-        columns = max(1, available // cell)
-        grid = QSize(available // columns, size.height() + 12)
-        if grid != self.gridSize():
-            self.setGridSize(grid)  # lays the items out again (deferred)
-
-    # ------------------------------------------------------------------ drag and drop
-
-    # Drops go to the model, wherever they land. QListView's icon mode would otherwise take a
-    # drop on empty space as "put the card here" and only move it on screen.
-    def dragMoveEvent(self, event) -> None:
-        QAbstractItemView.dragMoveEvent(self, event)
-
-    def dropEvent(self, event) -> None:
-        """Move the dragged cards before the card under the pointer's left half, after it on
-        its right half, to the end below the last row; keep them selected."""
-        data, move = event.mimeData(), Qt.DropAction.MoveAction
-        row = self.drop_row(event.position().toPoint())
-        model = self.board_model
-        if model.canDropMimeData(data, move, row, 0, QModelIndex()):
-            ids = dragged_frame_ids(data)
-            model.dropMimeData(data, move, row, 0, QModelIndex())
-            QTimer.singleShot(0, self, lambda: self.select_frames(ids))
-        event.ignore()  # moved by the model: the drag itself must remove nothing
-
-    def drop_row(self, point: QPoint) -> int:
-        """The row a drop at ``point`` (viewport coordinates) puts the cards before."""
-        model = self.board_model
-        line = [
-            (row, rect)
-            for row in range(model.rowCount())
-            if (rect := self.visualRect(model.index(row))).top() <= point.y() <= rect.bottom()
-        ]
-        if not line:
-            above = [
-                r
-                for r in range(model.rowCount())
-                if self.visualRect(model.index(r)).bottom() < point.y()
-            ]
-            return len(above)
-        return line[0][0] + sum(rect.center().x() < point.x() for _row, rect in line)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._fit_grid()
 
     def set_image_aspect(self, width: int, height: int) -> None:
         self.delegate.aspect = height / width if width else 1.0
         self.set_card_width(self.card_width)
+
+    def gridSize(self) -> QSize:
+        """The size of one card's cell."""
+        return self.board_layout().cell
+
+    # ------------------------------------------------------------------ rows shown
+
+    def setRowHidden(self, row: int, hide: bool) -> None:
+        if (row in self._hidden) != hide:
+            (self._hidden.add if hide else self._hidden.discard)(row)
+            self._invalidate()
+
+    def isRowHidden(self, row: int) -> bool:
+        return row in self._hidden
+
+    def isIndexHidden(self, index: QModelIndex) -> bool:
+        return index.row() not in self.board_layout().cards
+
+    def shown_rows(self) -> list[int]:
+        return sorted(self.board_layout().cards)
+
+    # ------------------------------------------------------------------ geometry
+
+    def _offset(self) -> QPoint:
+        return QPoint(0, self.verticalScrollBar().value())
+
+    def horizontalOffset(self) -> int:
+        return 0
+
+    def verticalOffset(self) -> int:
+        return self.verticalScrollBar().value()
+
+    def visualRect(self, index: QModelIndex) -> QRect:
+        rect = self.board_layout().cards.get(index.row()) if index.isValid() else None
+        return QRect() if rect is None else rect.translated(-self._offset())
+
+    def header_rect(self, scene_id: int) -> QRect:
+        """Scene ``scene_id``'s header row in viewport coordinates (empty: no such scene)."""
+        block = self._block(scene_id)
+        return QRect() if block is None else block.header_rect.translated(-self._offset())
+
+    def indexAt(self, point: QPoint) -> QModelIndex:
+        content = point + self._offset()
+        for row, rect in self.board_layout().cards.items():
+            if rect.contains(content):
+                return self.board_model.index(row)
+        return QModelIndex()
+
+    def header_at(self, point: QPoint) -> int | None:
+        """The scene id whose header is at ``point`` (viewport coordinates)."""
+        block = self.board_layout().header_at(point + self._offset())
+        return None if block is None else block.header.scene_id
+
+    def scrollTo(self, index: QModelIndex, hint=QAbstractItemView.ScrollHint.EnsureVisible) -> None:
+        rect = self.board_layout().cards.get(index.row()) if index.isValid() else None
+        if rect is not None:
+            self._scroll_to_rect(rect, hint)
+
+    def _scroll_to_rect(self, rect: QRect, hint=QAbstractItemView.ScrollHint.EnsureVisible) -> None:
+        self._update_scroll_range()
+        bar, height = self.verticalScrollBar(), self.viewport().height()
+        top = bar.value()
+        if hint == QAbstractItemView.ScrollHint.PositionAtTop:
+            top = rect.top()
+        elif hint == QAbstractItemView.ScrollHint.PositionAtCenter:
+            top = rect.center().y() - height // 2
+        elif hint == QAbstractItemView.ScrollHint.PositionAtBottom:
+            top = rect.bottom() - height + 1
+        elif rect.top() < top:
+            top = rect.top()
+        elif rect.bottom() > top + height - 1:
+            top = rect.bottom() - height + 1
+        bar.setValue(top)
+
+    def setSelection(self, rect: QRect, flags: QItemSelectionModel.SelectionFlag) -> None:
+        area = rect.normalized().translated(self._offset())
+        model = self.board_model
+        selection = QItemSelection()
+        for row, card in sorted(self.board_layout().cards.items()):
+            if card.intersects(area) or card.contains(area.topLeft()):
+                selection.select(model.index(row), model.index(row))
+        self.selectionModel().select(selection, flags)
+
+    def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:
+        region = QRegion()
+        for index in selection.indexes():
+            region = region.united(QRegion(self.visualRect(index)))
+        return region
+
+    def _block(self, scene_id: int | None) -> SceneBlock | None:
+        return next((b for b in self.board_layout().blocks if b.header.scene_id == scene_id), None)
+
+    # ------------------------------------------------------------------ painting
+
+    def paintEvent(self, event) -> None:
+        layout = self.board_layout()
+        painter = QPainter(self.viewport())
+        offset = self._offset()
+        exposed = event.rect()
+        font = self.font()
+        collapsed = self.board_model.collapsed_scenes
+        for block in layout.blocks:
+            rect = block.header_rect.translated(-offset)
+            scene_id = block.header.scene_id
+            if rect.intersects(exposed):
+                paint_header(
+                    painter,
+                    rect,
+                    block.header,
+                    collapsed=scene_id in collapsed,
+                    focused=self.header_focus == scene_id and self.hasFocus(),
+                    hovered=self._hover == ("header", scene_id),
+                    font=font,
+                )
+            body = block.body.translated(-offset)
+            if not block.collapsed and body.intersects(exposed) and not layout.lines_of(block):
+                text = (
+                    "No card here matches the search"
+                    if block.rows
+                    else "No frames in this scene yet: drag cards here"
+                )
+                paint_empty(painter, body, text, font)
+        current = self.currentIndex()
+        selection = self.selectionModel()
+        for row, content in layout.cards.items():
+            rect = content.translated(-offset)
+            if not rect.intersects(exposed):
+                continue
+            index = self.board_model.index(row)
+            option = QStyleOptionViewItem()
+            self.initViewItemOption(option)
+            option.rect = rect
+            state = option.state | QStyle.StateFlag.State_Enabled
+            if selection.isSelected(index):
+                state |= QStyle.StateFlag.State_Selected
+            if self._hover == ("card", row):
+                state |= QStyle.StateFlag.State_MouseOver
+            if index == current and self.hasFocus() and self.header_focus is None:
+                state |= QStyle.StateFlag.State_HasFocus
+            option.state = state
+            self.delegate.paint(painter, option, index)
+        if self._drop_line is not None:
+            painter.fillRect(self._drop_line.translated(-offset), theme.ACCENT)
+        painter.end()
+
+    # ------------------------------------------------------------------ mouse
+
+    def _set_hover(self, hover: tuple[str, int] | None) -> None:
+        if hover != self._hover:
+            self._hover = hover
+            self.viewport().update()
+
+    def mouseMoveEvent(self, event) -> None:
+        point = event.position().toPoint()
+        scene_id = self.header_at(point)
+        index = self.indexAt(point)
+        if scene_id is not None:
+            self._set_hover(("header", scene_id))
+        else:
+            self._set_hover(("card", index.row()) if index.isValid() else None)
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self._set_hover(None)
+        super().leaveEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        scene_id = self.header_at(event.position().toPoint())
+        if scene_id is None:
+            self.set_header_focus(None)
+            super().mousePressEvent(event)
+            return
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self.set_header_focus(scene_id)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.board_model.toggle_collapsed(scene_id)  # a click on a header collapses it
+        elif event.button() == Qt.MouseButton.RightButton:  # its menu, at the press
+            self.request_scene_menu(scene_id, event.globalPosition().toPoint())
+        event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self.header_at(event.position().toPoint()) is None:
+            super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if self.header_at(event.position().toPoint()) is None:
+            super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event) -> None:
+        """The menu of the scene of the card under the pointer (a header opens its own at
+        the right button's press), or of the one with the keyboard (the menu key)."""
+        if event.reason() == event.Reason.Mouse:
+            if self.header_at(event.pos()) is not None:
+                event.accept()
+                return
+            index = self.indexAt(event.pos())
+            scene_id = self._scene_of_row(index.row()) if index.isValid() else None
+            where = event.globalPos()
+        else:
+            scene_id, where = self._keyboard_scene(), None
+        if scene_id is not None:
+            self.request_scene_menu(scene_id, where)
+        event.accept()
+
+    def request_scene_menu(self, scene_id: int, where: QPoint | None = None) -> None:
+        if where is None:
+            rect = self.header_rect(scene_id)
+            where = self.viewport().mapToGlobal(rect.bottomLeft() + QPoint(24, 0))
+        self.sceneMenuRequested.emit(scene_id, where)
+
+    def _scene_of_row(self, row: int) -> int | None:
+        cards = self.board_model.cards
+        return cards[row].frame.scene_id if 0 <= row < len(cards) else None
+
+    def _keyboard_scene(self) -> int | None:
+        if self.header_focus is not None:
+            return self.header_focus
+        return self._scene_of_row(self.currentIndex().row())
 
     # ------------------------------------------------------------------ selection by id
 

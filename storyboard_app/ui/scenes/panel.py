@@ -1,15 +1,18 @@
-"""The Scenes panel: the story's scenes as headers with their frame counts and running
-times, the story's running time, and the scene verbs (add, split at the current frame, merge,
-move, edit), all undoable. Unticking a scene collapses it: its cards leave the board (the
-board's search bar, which decides which cards show, leaves them out)."""
+"""The Scenes panel: the story's scenes with their frame counts and running times, the
+story's running time, and the scene verbs (add, split at the current frame, merge, move,
+edit), all undoable. The same verbs make the menu of a scene's header row on the board
+(right click, the menu key or Shift+F10). Unticking a scene collapses it, as a click on its
+header does: its cards leave the board (the board's search bar, which decides which cards
+show, leaves them out)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMenu,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -39,8 +42,8 @@ class ScenesPanel(QWidget):
         self.setObjectName("ScenesPanel")
         self.session = session
         self.board = board
-        self.collapsed: set[int] = set()
         self.scenes: list[Scene] = []
+        self.menu: QMenu | None = None  # the last header menu shown
         self.total = QLabel(objectName="StoryRunningTime")
         self.tree = QTreeWidget(objectName="SceneList")
         self.tree.setColumnCount(3)
@@ -78,7 +81,14 @@ class ScenesPanel(QWidget):
         layout.addLayout(buttons)
         session.boardChanged.connect(self.refresh)
         board.selectionModel().currentChanged.connect(lambda *_: self._update_buttons())
+        board.board_model.collapsedChanged.connect(self.refresh)
+        board.sceneMenuRequested.connect(self.show_scene_menu)
         self.refresh()
+
+    @property
+    def collapsed(self) -> frozenset[int]:
+        """The scenes whose cards the board hides."""
+        return self.board.board_model.collapsed_scenes
 
     # ------------------------------------------------------------------ showing
 
@@ -142,11 +152,9 @@ class ScenesPanel(QWidget):
 
     def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         scene_id = item.data(0, SceneIdRole)
-        if item.checkState(0) == Qt.CheckState.Unchecked:
-            self.collapsed.add(scene_id)
-        else:
-            self.collapsed.discard(scene_id)
-        self.board.board_model.set_collapsed_scenes(self.collapsed)
+        hidden = item.checkState(0) == Qt.CheckState.Unchecked
+        if hidden != (scene_id in self.collapsed):
+            self.board.board_model.toggle_collapsed(scene_id)
 
     def _current_changed(self, item: QTreeWidgetItem | None, _previous=None) -> None:
         self._update_buttons()
@@ -164,35 +172,52 @@ class ScenesPanel(QWidget):
             if item.data(0, SceneIdRole) == scene_id:
                 self.tree.setCurrentItem(item)
 
-    def add_scene(self) -> None:
-        scene_id = self.current_scene_id()
-        place = next((s.position + 1 for s in self.scenes if s.id == scene_id), None)
-        scene = self.session.add_scene(place, heading="NEW SCENE")
-        if scene is not None:
-            self._select_scene(scene.id)
-            self.edit_scene()
+    def _place(self, scene_id: int | None) -> int | None:
+        return next((s.position for s in self.scenes if s.id == scene_id), None)
 
-    def split_scene(self) -> None:
-        frame_id = self.board.current_frame_id()
+    def _done(self, scene_id: int | None) -> None:
+        """After a verb: the scene current here, and its header's, if it had the keyboard."""
+        self._select_scene(scene_id)
+        if self.board.header_focus is not None and scene_id is not None:
+            self.board.board_model.refresh()
+            self.board.set_header_focus(scene_id)
+
+    def add_scene(self, scene_id: int | None = None) -> None:
+        """An empty scene after ``scene_id`` (None: the current one), then its details."""
+        scene_id = self.current_scene_id() if scene_id is None else scene_id
+        place = self._place(scene_id)
+        scene = self.session.add_scene(None if place is None else place + 1, heading="NEW SCENE")
+        if scene is not None:
+            self._done(scene.id)
+            self.edit_scene(scene.id)
+
+    def split_scene(self, frame_id: int | None = None) -> None:
+        """A new scene from the frame (None: the current card) to the end of its scene."""
+        frame_id = self.board.current_frame_id() if frame_id is None else frame_id
         if frame_id is not None:
             scene = self.session.split_scene(frame_id)
             if scene is not None:
-                self._select_scene(scene.id)
+                self._done(scene.id)
 
-    def merge_scene(self) -> None:
-        scene_id = self.current_scene_id()
-        if scene_id is not None:
-            self.session.merge_scene(scene_id)
+    def merge_scene(self, scene_id: int | None = None) -> None:
+        """Merge the scene into the one before it."""
+        scene_id = self.current_scene_id() if scene_id is None else scene_id
+        place = self._place(scene_id)
+        if scene_id is not None and place:
+            before = self.scenes[place - 1].id
+            if self.session.merge_scene(scene_id):
+                self._done(before)
 
-    def move_scene(self, step: int) -> None:
-        scene_id = self.current_scene_id()
-        place = next((s.position for s in self.scenes if s.id == scene_id), None)
+    def move_scene(self, step: int, scene_id: int | None = None) -> None:
+        """Move the whole scene, its frames with it, ``step`` scenes later (earlier < 0)."""
+        scene_id = self.current_scene_id() if scene_id is None else scene_id
+        place = self._place(scene_id)
         if scene_id is not None and place is not None and 0 <= place + step < len(self.scenes):
             self.session.move_scene(scene_id, place + step)
-            self._select_scene(scene_id)
+            self._done(scene_id)
 
-    def edit_scene(self) -> None:
-        scene_id = self.current_scene_id()
+    def edit_scene(self, scene_id: int | None = None) -> None:
+        scene_id = self.current_scene_id() if scene_id is None else scene_id
         scene = next((s for s in self.scenes if s.id == scene_id), None)
         if scene is None:
             return
@@ -200,3 +225,44 @@ class ScenesPanel(QWidget):
         if dialog.exec():
             self.session.edit_scene(scene.id, **dialog.fields())
             self._select_scene(scene.id)
+
+    # ------------------------------------------------------------------ header menu
+
+    def split_point(self, scene_id: int) -> int | None:
+        """The board's current frame when a split of ``scene_id`` can start there (it is
+        in that scene, not its first frame)."""
+        frame_id = self.board.current_frame_id()
+        frames = self.session.store.scene_frame_ids(scene_id)
+        return frame_id if frame_id in frames[1:] else None
+
+    def show_scene_menu(self, scene_id: int, where: QPoint) -> None:
+        """The menu of a scene's header row on the board."""
+        place = self._place(scene_id)
+        if place is None:
+            return
+        menu = QMenu(self)
+        menu.setObjectName("SceneMenu")
+        collapsed = scene_id in self.collapsed
+        model = self.board.board_model
+        split = self.split_point(scene_id)
+        shot = None if split is None else self.board.board_model.row_of(split)
+        for text, enabled, slot in (
+            ("Expand Scene" if collapsed else "Collapse Scene", True,
+             lambda: model.toggle_collapsed(scene_id)),
+            ("Add Scene After", True, lambda: self.add_scene(scene_id)),
+            (f"Split Scene at Frame {shot + 1}" if shot is not None
+             else "Split Scene at the Selected Frame", split is not None,
+             lambda: self.split_scene(split)),
+            ("Merge with Previous Scene", place > 0, lambda: self.merge_scene(scene_id)),
+            ("Move Scene Up", place > 0, lambda: self.move_scene(-1, scene_id)),
+            ("Move Scene Down", place < len(self.scenes) - 1,
+             lambda: self.move_scene(1, scene_id)),
+            ("Edit Scene…", True, lambda: self.edit_scene(scene_id)),
+        ):  # fmt: skip
+            action = menu.addAction(text)
+            action.setEnabled(enabled)
+            action.triggered.connect(lambda _=False, s=slot: s())
+        if self.menu is not None:
+            self.menu.deleteLater()
+        self.menu = menu
+        menu.popup(where)

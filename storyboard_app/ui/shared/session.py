@@ -203,17 +203,27 @@ class ProjectSession(QObject):
         ok, _ = self.attempt(lambda: self.store.delete_frame(frame.id))
         return ok
 
-    def move_frames(self, frame_ids: Sequence[int], row: int) -> bool:
-        """Move cards so they sit, in story order, before the card now at ``row``."""
+    def move_frames(self, frame_ids: Sequence[int], row: int, scene_id: int | None = None) -> bool:
+        """Move cards so they sit, in story order, before the card now at ``row``; with
+        ``scene_id``, in that scene (a drop under a scene's header on the board)."""
         order = [f.id for f in self.store.frames()]
         moving = [i for i in order if i in {self.live_frame_id(f) for f in frame_ids}]
         if not moving:
             return False
         after = edits.order_with_moved(order, moving, row)
-        if after == order:
-            return False
         text = "Move frame" if len(moving) == 1 else f"Move {len(moving)} frames"
         before = self.store.arrangement()
+        if scene_id is not None:
+            target = scene_edits.moved_into(before, after, moving, scene_id)
+            if target == before:
+                return False
+            edit = scene_edits.Arrange(text, before, target)
+            if not self._change(lambda: edit.apply(self.store, self.ids)):
+                return False
+            self._push(edit)
+            return True
+        if after == order:
+            return False
         if not self._change(lambda: edits.put_in_order(self.store, self.ids, after)):
             self._change(lambda: edits.put_in_order(self.store, self.ids, order))
             return False
