@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from storyboard_app.project.store import ProjectStore
 from tests.ui.conftest import make_project
@@ -121,11 +121,20 @@ def test_a_click_on_a_header_collapses_its_scene_and_another_shows_it(
     window, board = shown(make_window, qtbot, three_scenes(tmp_path / "s.storyiter"))
     _, second, third = scene_ids(window)
     model = board.board_model
-    below = board.header_rect(third).top()
+
+    def third_top():  # on the board, wherever it is scrolled to
+        return board.header_rect(third).top() + board.verticalScrollBar().value()
+
+    below = third_top()
+    frames = window.session.store.frames()
+    QTest.mouseClick(board.viewport(), LEFT, pos=board.visualRect(model.index(4)).center())
+    assert board.current_frame_id() == frames[4].id
     QTest.mouseClick(board.viewport(), LEFT, pos=board.header_rect(second).center())
     assert model.collapsed_scenes == {second}
+    # The current card was in it: the next scene's first card is current now.
+    assert board.current_frame_id() == frames[5].id
     assert all(board.visualRect(model.index(r)).isEmpty() for r in rows_of(window, second))
-    assert board.header_rect(third).top() < below  # the next scene moves up
+    assert third_top() < below  # the next scene moves up
     assert not board.visualRect(model.index(rows_of(window, third)[0])).isEmpty()
     # The Scenes panel shows it collapsed too (unticked).
     item = window.scenes_panel.tree.topLevelItem(1)
@@ -133,7 +142,11 @@ def test_a_click_on_a_header_collapses_its_scene_and_another_shows_it(
     QTest.mouseClick(board.viewport(), LEFT, pos=board.header_rect(second).center())
     assert model.collapsed_scenes == set()
     assert not any(board.visualRect(model.index(r)).isEmpty() for r in range(7))
-    assert board.header_rect(third).top() == below
+    assert third_top() == below
+    # Resting the pointer on a header explains it.
+    QTest.mouseMove(board.viewport(), board.header_rect(second).center() + QPoint(40, 0))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=3000)
+    assert QToolTip.text().startswith(f"Scene 2: {HEADINGS[1]}\nClick to collapse")
 
 
 def test_keys_walk_cards_across_scenes_and_collapse_from_the_header(

@@ -47,10 +47,6 @@ class BoardDrops:
             QTimer.singleShot(0, self, lambda: self.select_frames(ids))
         event.ignore()  # moved by the model: the drag itself must remove nothing
 
-    def drop_row(self, point: QPoint) -> int:
-        """The row a drop at ``point`` (viewport coordinates) puts the cards before."""
-        return self.drop_target(point)[0]
-
     def drop_target(self, point: QPoint) -> tuple[int, int | None, QRect]:
         """(the row the cards go before, the scene they go in, the drop line to show)."""
         layout = self.board_layout()

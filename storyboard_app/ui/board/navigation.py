@@ -5,14 +5,46 @@ expands, and the menu key or Shift+F10 opens its menu."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt
 from PySide6.QtWidgets import QAbstractItemView
 
 Move = QAbstractItemView.CursorAction
 
 
 class BoardKeys:
-    """Keyboard handling of the BoardView (a part of it; needs its layout and model)."""
+    """Keyboard handling and scene menus of the BoardView (a part of it; needs its layout
+    and model)."""
+
+    def contextMenuEvent(self, event) -> None:
+        """The menu of the scene of the card under the pointer (a header opens its own at
+        the right button's press), or of the one with the keyboard (the menu key)."""
+        if event.reason() == event.Reason.Mouse:
+            if self.header_at(event.pos()) is not None:
+                event.accept()
+                return
+            index = self.indexAt(event.pos())
+            scene_id = self._scene_of_row(index.row()) if index.isValid() else None
+            where = event.globalPos()
+        else:
+            scene_id, where = self._keyboard_scene(), None
+        if scene_id is not None:
+            self.request_scene_menu(scene_id, where)
+        event.accept()
+
+    def request_scene_menu(self, scene_id: int, where: QPoint | None = None) -> None:
+        if where is None:
+            rect = self.header_rect(scene_id)
+            where = self.viewport().mapToGlobal(rect.bottomLeft() + QPoint(24, 0))
+        self.sceneMenuRequested.emit(scene_id, where)
+
+    def _scene_of_row(self, row: int) -> int | None:
+        cards = self.board_model.cards
+        return cards[row].frame.scene_id if 0 <= row < len(cards) else None
+
+    def _keyboard_scene(self) -> int | None:
+        if self.header_focus is not None:
+            return self.header_focus
+        return self._scene_of_row(self.currentIndex().row())
 
     def set_header_focus(self, scene_id: int | None) -> None:
         """Give scene ``scene_id``'s header the keyboard (None: back to the cards)."""

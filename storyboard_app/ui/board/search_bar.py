@@ -89,8 +89,7 @@ class BoardSearchBar(QWidget):
             if readout.state is FrameState.DRIFTING
         )
         current = self.board.current_frame_id()
-        shown = 0
-        first_shown = None
+        shown_ids = []
         for row, card in enumerate(self.model.cards):
             visible = card.frame.scene_id not in self.model.collapsed_scenes and (
                 self.query.admits(card, matches, drifting)
@@ -98,8 +97,8 @@ class BoardSearchBar(QWidget):
             )
             self.board.setRowHidden(row, not visible)
             if visible:
-                shown += 1
-                first_shown = card.frame.id if first_shown is None else first_shown
+                shown_ids.append(card.frame.id)
+        shown = len(shown_ids)
         total = len(self.model.cards)
         if not self.query.filters:
             self.count.setText("")
@@ -109,8 +108,17 @@ class BoardSearchBar(QWidget):
             self.count.setText(f"{shown} of {total} frame{'s' if total != 1 else ''}")
         self._drop_hidden_from_selection()
         row = self.model.row_of(current) if current is not None else None
-        if row is not None and self.board.isRowHidden(row) and first_shown is not None:
-            self.board.select_frames([first_shown])
+        if row is not None and self.board.isRowHidden(row) and shown_ids:
+            # a new query goes to its first card; a refresh (a scene collapsed) next door
+            near = self._nearest_shown(row, shown_ids) if keep_current else shown_ids[0]
+            self.board.select_frames([near])
+
+    def _nearest_shown(self, row: int, shown_ids: list[int]) -> int:
+        """The first card shown after ``row``, else the last one before it: a collapsed
+        scene hands the current card on to the next scene, the board stays where it is."""
+        rows = [r for r in map(self.model.row_of, shown_ids) if r is not None]
+        after = [r for r in rows if r > row]
+        return self.model.cards[after[0] if after else rows[-1]].frame.id
 
     def _drop_hidden_from_selection(self, *_: object) -> None:
         selection = self.board.selectionModel()

@@ -10,6 +10,7 @@ layout that depends on the bar loops: bar shown, fewer columns, fewer rows, bar 
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
@@ -20,7 +21,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QPainter, QRegion
-from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem
+from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem, QToolTip
 
 from storyboard_app.ui.board.delegate import CardDelegate
 from storyboard_app.ui.board.drops import BoardDrops
@@ -30,6 +31,11 @@ from storyboard_app.ui.board.model import BoardModel
 from storyboard_app.ui.board.navigation import BoardKeys
 from storyboard_app.ui.board.roles import FrameIdRole
 from storyboard_app.ui.shared import theme
+
+HEADER_TIP = (
+    "Click to collapse or expand the scene (Space on its header).\n"
+    "Right-click or Shift+F10: add, split, merge, move or edit scenes."
+)
 
 
 class BoardView(BoardKeys, BoardDrops, QAbstractItemView):
@@ -313,6 +319,16 @@ class BoardView(BoardKeys, BoardDrops, QAbstractItemView):
         self._set_hover(None)
         super().leaveEvent(event)
 
+    def viewportEvent(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            scene_id = self.header_at(event.pos())
+            if scene_id is not None:
+                block = self._block(scene_id)
+                label = block.header.label if block is not None else ""
+                QToolTip.showText(event.globalPos(), f"{label}\n{HEADER_TIP}", self.viewport())
+                return True
+        return super().viewportEvent(event)
+
     def mousePressEvent(self, event) -> None:
         scene_id = self.header_at(event.position().toPoint())
         if scene_id is None:
@@ -334,37 +350,6 @@ class BoardView(BoardKeys, BoardDrops, QAbstractItemView):
     def mouseDoubleClickEvent(self, event) -> None:
         if self.header_at(event.position().toPoint()) is None:
             super().mouseDoubleClickEvent(event)
-
-    def contextMenuEvent(self, event) -> None:
-        """The menu of the scene of the card under the pointer (a header opens its own at
-        the right button's press), or of the one with the keyboard (the menu key)."""
-        if event.reason() == event.Reason.Mouse:
-            if self.header_at(event.pos()) is not None:
-                event.accept()
-                return
-            index = self.indexAt(event.pos())
-            scene_id = self._scene_of_row(index.row()) if index.isValid() else None
-            where = event.globalPos()
-        else:
-            scene_id, where = self._keyboard_scene(), None
-        if scene_id is not None:
-            self.request_scene_menu(scene_id, where)
-        event.accept()
-
-    def request_scene_menu(self, scene_id: int, where: QPoint | None = None) -> None:
-        if where is None:
-            rect = self.header_rect(scene_id)
-            where = self.viewport().mapToGlobal(rect.bottomLeft() + QPoint(24, 0))
-        self.sceneMenuRequested.emit(scene_id, where)
-
-    def _scene_of_row(self, row: int) -> int | None:
-        cards = self.board_model.cards
-        return cards[row].frame.scene_id if 0 <= row < len(cards) else None
-
-    def _keyboard_scene(self) -> int | None:
-        if self.header_focus is not None:
-            return self.header_focus
-        return self._scene_of_row(self.currentIndex().row())
 
     # ------------------------------------------------------------------ selection by id
 
