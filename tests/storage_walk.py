@@ -25,6 +25,8 @@ def commands(project: Path, out: Path) -> dict[str, list[str]]:
         "info": ["info", p],
         "history": ["history", p, "--frame", "1"],
         "export": ["export", p, "--png", str(out / "sheet.png")],
+        "verify": ["verify", p],
+        "thumbnail": ["thumbnail", p, str(out / "cover.png")],
         "settings": ["settings", p, "--steps", "3"],
         "choose": ["choose", p, "--frame", "1", "--image", "1"],
         "render": ["render", p, "--rounds", "0", "--quiet", "--preview-models"],

@@ -29,7 +29,8 @@ from tests.project.crash_writer import small_png
 
 ROOT = Path(__file__).resolve().parent.parent
 WALK = Path(__file__).with_name("storage_walk.py")
-READS = ("info", "history", "export")
+READS = ("info", "history", "export", "verify", "thumbnail")
+OLDER = ROOT / "tests" / "fixtures" / "release-0.1.0.storyiter"  # file format 1
 WRITES = ("settings", "choose", "render")
 NOBODY = 65534
 
@@ -137,11 +138,17 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _place(world: Path, name: str, folder_mode: int = 0o777, file_mode: int = 0o644) -> Path:
+def _place(
+    world: Path,
+    name: str,
+    folder_mode: int = 0o777,
+    file_mode: int = 0o644,
+    source: Path | None = None,
+) -> Path:
     folder = world / name
     folder.mkdir()
     project = folder / "p.storyiter"
-    shutil.copy(world / "good.storyiter", project)
+    shutil.copy(source or world / "good.storyiter", project)
     project.chmod(file_mode)
     folder.chmod(folder_mode)
     return project
@@ -211,3 +218,47 @@ def test_permission_denied(world: Path) -> None:
         pytest.skip("needs a file of another user")
     results = _walk(world, project, _as_other_user())
     _check(results, project, ("new",), {"*": "ermission denied", "settings": "ermission denied"})
+
+
+def _older_format_read(results: dict, project: Path, before: tuple[str, int], cause: str) -> None:
+    """The reads of a format-1 file worked through an upgraded copy; nothing was written."""
+    _check(results, project, READS, {"*": cause})
+    info = results["info"]["stdout"]
+    assert "Older file format (1; this version writes" in info, info
+    assert "It cannot be upgraded here" in info, info
+    assert "Release 0.1.0 fixture — 4 frames" in info, info
+    assert "Frame 1: " in results["history"]["stdout"]
+    assert "Older file format (1)" in results["verify"]["stdout"]
+    assert ": ok (12 images checked)." in results["verify"]["stdout"]
+    assert (_digest(project), project.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in project.parent.iterdir()) == ["p.storyiter"]
+
+
+def _cover_is_an_image(world: Path) -> None:
+    """The thumbnail is the first frame's image, not the title card of an unreadable file."""
+    from PIL import Image
+
+    with Image.open(world / "out" / "cover.png") as cover:
+        colours = cover.convert("RGB").getcolors(maxcolors=100_000)
+    assert colours is None or len(colours) > 200  # a picture, not a two-colour title card
+
+
+def test_older_format_in_a_read_only_folder(world: Path) -> None:
+    """A format-1 project in a 0555 folder: every read works through an upgraded copy."""
+    project = _place(world, "old-folder", folder_mode=0o555, source=OLDER)
+    before = (_digest(project), project.stat().st_mtime_ns)
+    results = _walk(world, project, _as_other_user())
+    _older_format_read(results, project, before, "you may not create files in the folder")
+    _cover_is_an_image(world)
+
+
+def test_older_format_on_a_read_only_mount(world: Path) -> None:
+    if not _can_unshare():
+        pytest.skip("no private mount namespace here (unshare -rm)")
+    project = _place(world, "old-mount", source=OLDER)
+    before = (_digest(project), project.stat().st_mtime_ns)
+    folder = project.parent
+    mounts = f"mount --bind {folder} {folder}; mount -o remount,bind,ro {folder}"
+    results = _walk(world, project, [], mounts)
+    _older_format_read(results, project, before, "is on read-only storage")
+    _cover_is_an_image(world)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from storyboard_app.project.store import ProjectStore
+from storyboard_app.project.store import ProjectStore, make_thumbnail
 
 BIN = Path(sys.executable).parent
 
@@ -161,15 +161,36 @@ def test_bad_sizes_and_targets_are_refused(drawn, tmp_path):
     assert not (tmp_path / "t.png").exists()
 
 
-def test_a_project_in_an_older_file_format_gets_its_title_card(tmp_path):
-    """Files of the release before keep a thumbnail (read-only: nothing migrates them here)."""
+def test_a_project_in_an_older_file_format_gets_its_cover(tmp_path):
+    """Files of the release before show their first frame's image, read through an upgraded
+    copy in memory: the file is not changed and nothing appears beside it."""
     fixture = Path(__file__).parent / "fixtures" / "release-0.1.0.storyiter"
     older = tmp_path / "older.storyiter"
     shutil.copyfile(fixture, older)
     out = tmp_path / "older.png"
     result = thumbnail(str(older), str(out), "--size", "128")
     assert result.returncode == 0, result.stderr
+    with ProjectStore.open_reader(older) as reader:
+        first = reader.current_image_id(reader.frames()[0].id)
+        expected = make_thumbnail(reader.thumbnail_png(first), 128)
+    assert out.read_bytes() == expected
+    assert older.read_bytes() == fixture.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["older.png", "older.storyiter"]
+
+
+def test_a_big_project_in_an_older_file_format_gets_its_title_card(tmp_path, monkeypatch):
+    """A file manager's quick look never copies a big older file to disk to upgrade it."""
+    from storyboard_app.cli import main
+    from storyboard_app.project import store as store_module
+
+    monkeypatch.setattr(store_module, "MEMORY_COPY_MAX_BYTES", 64 * 1024)  # fixture: 640 KiB
+    monkeypatch.setenv("STORYITER_CACHE_DIR", str(tmp_path / "cache"))
+    fixture = Path(__file__).parent / "fixtures" / "release-0.1.0.storyiter"
+    older = tmp_path / "older.storyiter"
+    shutil.copyfile(fixture, older)
+    out = tmp_path / "older.png"
+    assert main(["thumbnail", str(older), str(out), "--size", "128"]) == 0
     with Image.open(out) as image:
-        assert image.size == (128, 96)
+        assert image.size == (128, 96)  # the title card's shape
     assert older.read_bytes() == fixture.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["older.png", "older.storyiter"]

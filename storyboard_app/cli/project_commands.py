@@ -99,11 +99,13 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from storyboard_app.project.migrations import older_format_note
     from storyboard_app.project.store import ProjectStore
 
     with ProjectStore.open_reader(args.path) as store:
         data = _info_data(store)
         data["read_only"] = store.storage_note
+        data["older_format"] = store.older_format
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
@@ -111,6 +113,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"{data['title']} — {len(data['frames'])} frames, style {s['style']}, seed {s['seed']}")
     if data["read_only"]:
         print(f"Read-only here: {data['read_only']}. It can be read and exported, not changed.")
+    if data["older_format"] is not None:
+        print(older_format_note(data["older_format"], writable=not data["read_only"]))
     scenes = {scene["id"]: scene for scene in data["scenes"]}
     shown_scene = None
     for f in data["frames"]:

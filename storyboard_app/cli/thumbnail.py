@@ -94,8 +94,8 @@ def _damaged_cover(path: Path, exc: ProjectError, title: str, frames: int, size:
 
 
 def _older_format_card(path: Path, size: int) -> bytes:
-    """The title card of a project in an older file format (which only the writer reads in
-    full, after migrating it): its title and frame count are in every format so far."""
+    """The title card of a project in an older file format too big to upgrade in memory
+    (a quick look never copies it to disk): its title and frame count are in every format."""
     from storyboard_app.project.database import connect, sidecar
 
     conn = connect(path, mode="ro" if sidecar(path, "-wal").exists() else "immutable")

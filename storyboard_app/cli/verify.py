@@ -24,6 +24,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             "path": str(report.path),
             "ok": report.ok,
             "images_checked": report.images_checked,
+            "older_format": report.older_format,
             "file_problems": list(report.file_problems),
             "damaged_images": [
                 {
@@ -37,6 +38,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         }
         print(json.dumps(data, indent=2))
         return 0 if report.ok else 1
+    if report.older_format is not None:
+        print(_older_note(report.older_format))
     for problem in report.file_problems:
         print(f"damaged: {problem}")
     for damage in report.damaged_images:
@@ -50,3 +53,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
         "earlier round the frame's image (storyboard choose), or re-draw those frames."
     )
     return 1
+
+
+def _older_note(version: int) -> str:
+    from storyboard_app.project.verification import CHECKSUMS_SINCE
+
+    note = f"Older file format ({version}): checked as it is, its images through an upgraded copy"
+    if version < CHECKSUMS_SINCE:
+        note += (
+            f"; formats before {CHECKSUMS_SINCE} store no image checksums, so only SQLite's "
+            "own checks can find damage inside its images"
+        )
+    return note + ". The file was not changed."

@@ -31,7 +31,8 @@ from storyboard_app.export.fountain_out import frame_action
 from storyboard_app.export.images import decode_pil
 from storyboard_app.export.naming import safe_file_stem
 from storyboard_app.project.numbering import ShotNumbering, ShotSlot, number_shots
-from storyboard_app.project.safe_write import describe_os_error, fsync_file, fsync_folder
+from storyboard_app.project.safe_write import fsync_file, fsync_folder
+from storyboard_app.project.storage import os_error_cause
 from storyboard_app.project.store import ProjectStore
 
 STORYBOARDER_VERSION = "1.9.2"  # the newest file layout described above
@@ -89,7 +90,7 @@ def export_storyboarder(store: ProjectStore, folder: Path | str) -> Path:
         fsync_folder(folder.parent)
     except OSError as e:
         raise ExportError(
-            f"Writing the Storyboarder project to {folder} failed: {describe_os_error(e)}; "
+            f"Writing the Storyboarder project to {folder} failed: {os_error_cause(e)}; "
             "nothing was written."
         ) from None
     finally:

@@ -30,10 +30,10 @@ from storyboard_app.project.safe_write import (
     OutputCheckError,
     Verify,
     check_target,
-    describe_os_error,
     write_bytes,
     write_text,
 )
+from storyboard_app.project.storage import os_error_cause
 
 ADAPTERS = {".otio": "otio_json", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".edl": "cmx_3600"}
 FORMAT_NAMES = {
@@ -123,7 +123,7 @@ def _write_stills(board: ExportBoard, folder: Path) -> list[Path]:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
         raise FileWriteError(
-            f"Cannot create the timeline's image folder {folder}: {describe_os_error(exc)}."
+            f"Cannot create the timeline's image folder {folder}: {os_error_cause(exc)}."
         ) from None
     width = max(4, len(str(len(board.panels))))
     placeholder = None

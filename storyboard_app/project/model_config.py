@@ -18,11 +18,10 @@ from engine.json_limits import JsonLimitError, load_json
 from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.safe_write import (
     FileWriteError,
-    describe_os_error,
     json_document,
     write_text,
 )
-from storyboard_app.project.storage import os_error_message
+from storyboard_app.project.storage import os_error_cause, os_error_message
 
 if TYPE_CHECKING:
     from engine.api import ModelPaths, RuntimeSettings
@@ -122,7 +121,7 @@ def save_model_config(config: ModelConfig, path: Path | None = None) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FileWriteError(
-            f"Cannot create the settings folder {path.parent}: {describe_os_error(exc)}."
+            f"Cannot create the settings folder {path.parent}: {os_error_cause(exc)}."
         ) from None
     text = json.dumps(asdict(config), indent=2)
     return write_text(path, text, "the model settings", suffixes=(".json",), verify=json_document)

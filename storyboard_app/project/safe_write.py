@@ -32,19 +32,10 @@ from pathlib import Path
 from storyboard_app.project.cancel import check_cancel
 from storyboard_app.project.database import is_project_file
 from storyboard_app.project.errors import ProjectError
+from storyboard_app.project.storage import CAUSES, os_error_cause
 
 TEMP_SUFFIX = ".part"
 _NEARLY_FULL_BYTES = 1024 * 1024  # a failed check on a disk this full is a full disk
-_CAUSES = {
-    errno.ENOSPC: "the disk is full (no space left on device)",
-    errno.EDQUOT: "the disk quota is exceeded",
-    errno.EIO: "an input/output error (the disk or its connection failed)",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.EROFS: "the disk is read-only",
-    errno.EFBIG: "the file is too large for this disk",
-    errno.ENAMETOOLONG: "the file name is too long",
-}
 
 Verify = Callable[[Path], None]
 
@@ -55,13 +46,6 @@ class FileWriteError(ProjectError):
 
 class OutputCheckError(Exception):
     """Raised by a caller's check when the written file is not what was meant to be written."""
-
-
-def describe_os_error(exc: OSError) -> str:
-    """The cause of an OSError in words a writer can act on."""
-    if exc.errno in _CAUSES:
-        return _CAUSES[exc.errno]
-    return exc.strerror or str(exc)
 
 
 def check_target(
@@ -111,7 +95,7 @@ def _refuse_project(path: Path, what: str) -> None:
     except OSError as exc:
         raise FileWriteError(
             f"Cannot write {what} to {path}: the file there cannot be read to make sure it "
-            f"is not a project ({describe_os_error(exc)})."
+            f"is not a project ({os_error_cause(exc)})."
         ) from None
 
 
@@ -148,11 +132,11 @@ def safe_output(
         with contextlib.suppress(OSError):  # the rename happened; durability is best effort
             fsync_folder(path.parent)
     except OSError as exc:
-        raise FileWriteError(_failed(what, path, describe_os_error(exc), existed)) from None
+        raise FileWriteError(_failed(what, path, os_error_cause(exc), existed)) from None
     except OutputCheckError as exc:
         cause = f"the written file does not check out ({exc})"
         if _nearly_full(path.parent):
-            cause = f"{_CAUSES[errno.ENOSPC]}; {cause}"
+            cause = f"{CAUSES[errno.ENOSPC]}; {cause}"
         raise FileWriteError(_failed(what, path, cause, existed)) from None
     finally:
         with contextlib.suppress(OSError):
@@ -209,7 +193,7 @@ def _new_temp(path: Path, what: str) -> Path:
     except OSError as exc:
         raise FileWriteError(
             f"Cannot write {what} to {path}: the folder {path.parent} is not writable "
-            f"({describe_os_error(exc)})."
+            f"({os_error_cause(exc)})."
         ) from None
     return temp
 

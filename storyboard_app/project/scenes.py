@@ -211,11 +211,7 @@ class SceneEditing(StoryEditing):
             for s in script.scenes
         ]
         with self._write() as conn:
-            taken = {name.casefold() for (name,) in conn.execute("SELECT name FROM cast_member")}
-            for name, description in cast:
-                if name.casefold() not in taken:
-                    self._insert_cast_member(conn, name, description, None)
-                    taken.add(name.casefold())
+            self._insert_new_cast(conn, cast)
             existing = scenes_in(conn)
             (frames,) = conn.execute("SELECT count(*) FROM frame").fetchone()
             made = []

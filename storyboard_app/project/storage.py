@@ -12,8 +12,10 @@ import errno
 import os
 from pathlib import Path
 
-_CAUSES = {
-    errno.ENOSPC: "the disk is full",
+# The one table of operating-system errors in words: every message about a file that cannot
+# be read or written (the project, its lock, exports, settings) takes its cause from here.
+CAUSES = {
+    errno.ENOSPC: "the disk is full (no space left on device)",
     errno.EDQUOT: "the disk quota is used up",
     errno.EROFS: "it is on read-only storage",
     errno.EACCES: "permission denied",
@@ -21,7 +23,8 @@ _CAUSES = {
     errno.ENOENT: "it does not exist",
     errno.ENOTDIR: "a part of its path is not a folder",
     errno.EISDIR: "it is a folder",
-    errno.EIO: "the storage reported an input/output error",
+    errno.EIO: "an input/output error (the disk or its connection failed)",
+    errno.EFBIG: "the file is too large for this disk",
     errno.ENAMETOOLONG: "its name is too long",
 }
 
@@ -91,7 +94,7 @@ def read_problem(path: Path) -> str | None:
 
 def os_error_cause(error: OSError) -> str:
     """The cause of an operating-system error in words ("the disk is full")."""
-    return _CAUSES.get(error.errno or 0, error.strerror or str(error))
+    return CAUSES.get(error.errno or 0, error.strerror or str(error))
 
 
 def os_error_message(path: Path, error: OSError, doing: str, *, reading: bool = False) -> str:

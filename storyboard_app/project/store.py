@@ -31,8 +31,6 @@ from storyboard_app.project.database import (
     trust_checked_schema,
 )
 from storyboard_app.project.errors import (
-    DamagedProjectError,
-    NewerVersionError,
     OutdatedProjectError,
     ProjectError,
     ProjectExistsError,
@@ -41,10 +39,16 @@ from storyboard_app.project.errors import (
 from storyboard_app.project.history import ImageHistory
 from storyboard_app.project.imaging import make_thumbnail
 from storyboard_app.project.lock import WriteLock
+from storyboard_app.project.migrations import (
+    MEMORY_COPY_MAX_BYTES,
+    UpgradedCopy,
+    migrate,
+    upgraded_copy,
+)
 from storyboard_app.project.model import CastMember, Frame, StorySettings, check_frame_fields
 from storyboard_app.project.safe_write import fsync_file, fsync_folder, safe_output
 from storyboard_app.project.scenes import SceneEditing
-from storyboard_app.project.schema import APPLICATION_ID, MIGRATIONS, PAGE_SIZE, SCHEMA_VERSION
+from storyboard_app.project.schema import APPLICATION_ID, PAGE_SIZE, SCHEMA_VERSION
 from storyboard_app.project.storage import os_error_message, write_problem
 from storyboard_app.project.textimport import parse_story_text
 
@@ -60,6 +64,8 @@ PROJECT_SUFFIX = ".storyiter"  # one SQLite file per story
 class ProjectStore(ImageHistory, SceneEditing):
     """A StoryIter project file. Use ``create``, ``open`` or ``open_reader``; close() it (or
     use it as a context manager) to release the file and its write lock."""
+
+    _upgraded: UpgradedCopy | None = None  # a reader's upgraded copy of an older file
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -107,7 +113,7 @@ class ProjectStore(ImageHistory, SceneEditing):
                 conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 enable_wal(conn, temp)
-                _migrate(conn, temp)
+                migrate(conn, temp)
                 conn.execute(
                     "UPDATE story SET title = ?, settings_json = ? WHERE id = 1",
                     (title, json.dumps(settings.to_dict())),
@@ -160,7 +166,7 @@ class ProjectStore(ImageHistory, SceneEditing):
                 conn = connect(path, mode="rw")
                 trust_checked_schema(conn)
                 enable_wal(conn, path)
-                _migrate(conn, path)
+                migrate(conn, path)
             except sqlite3.Error as e:
                 raise translate_sqlite_error(path, e, writing=True) from e
             store = cls(path, conn, lock=lock)
@@ -178,28 +184,44 @@ class ProjectStore(ImageHistory, SceneEditing):
     ) -> ProjectStore:
         """Open a project read-only (for a thread beside the writer, or for ``info``).
 
-        Never takes the write lock, never writes, never migrates: an older file format
-        raises OutdatedProjectError. Identity, version and schema are always checked;
-        ``check_integrity`` adds SQLite's integrity check (the writer's open already did it).
-        ``snapshot`` is for a quick look at a file nobody may be writing (a thumbnail): with
-        no ``-wal`` beside it, it is read as immutable, so no ``-wal``/``-shm`` files appear.
+        Never takes the write lock, never writes, never migrates the file. A file of an
+        older format is read through a private upgraded copy (``migrations.upgraded_copy``;
+        ``older_format`` then names its format). Identity, version and schema are always
+        checked; ``check_integrity`` adds SQLite's integrity check (the writer's open already
+        did it). ``snapshot`` is for a quick look at a file nobody may be writing (a
+        thumbnail): with no ``-wal`` beside it, it is read as immutable, so no ``-wal``/
+        ``-shm`` files appear, and an older file too big to upgrade in memory raises
+        OutdatedProjectError instead of being copied to disk.
         """
         path = Path(path)
         facts = inspect_project_file(path, check_integrity=check_integrity)
-        if facts.version < SCHEMA_VERSION:
-            raise OutdatedProjectError(
-                f"{path} uses an older file format ({facts.version}); open it for writing once "
-                "to upgrade it.",
-                path=path,
-            )
-        closed = snapshot and not sidecar(path, "-wal").exists()
+        copy: UpgradedCopy | None = None
         try:
-            conn = connect(path, mode="immutable") if closed else reader_connection(path)[0]
+            if facts.version < SCHEMA_VERSION:
+                if snapshot and facts.size > MEMORY_COPY_MAX_BYTES:
+                    raise OutdatedProjectError(
+                        f"{path} uses an older file format ({facts.version}); open it once "
+                        "to upgrade it.",
+                        path=path,
+                    )
+                copy = upgraded_copy(path, facts.version, facts.size)
+                conn = copy.connection
+            elif snapshot and not sidecar(path, "-wal").exists():
+                conn = connect(path, mode="immutable")
+            else:
+                conn = reader_connection(path)[0]
         except sqlite3.Error as e:
             raise translate_sqlite_error(path, e, writing=False) from e
         store = cls(path, conn, lock=None)
         store._storage_note = write_problem(path)
+        store._upgraded = copy
         return store
+
+    @property
+    def older_format(self) -> int | None:
+        """For a read-only store on a file of an older format: that format (the store reads
+        an upgraded private copy; the file is unchanged). None otherwise."""
+        return None if self._upgraded is None else self._upgraded.version
 
     def sibling_writer(self) -> ProjectStore:
         """Another read-write store on this file, for a second thread of this process.
@@ -224,8 +246,11 @@ class ProjectStore(ImageHistory, SceneEditing):
         """Close the file and release the write lock (idempotent)."""
         with self._mutex:
             conn, self._conn = self._conn, None
+            copy, self._upgraded = self._upgraded, None
             try:
-                if conn is not None:
+                if copy is not None:
+                    copy.release()
+                elif conn is not None:
                     conn.close()
             finally:
                 if self._lock is not None:
@@ -359,11 +384,7 @@ class ProjectStore(ImageHistory, SceneEditing):
         ]
         cards = [check_frame_fields(card) for card in parsed.frames]
         with self._write() as conn:
-            taken = {name.casefold() for (name,) in conn.execute("SELECT name FROM cast_member")}
-            for name, description in cast:
-                if name.casefold() not in taken:
-                    self._insert_cast_member(conn, name, description, None)
-                    taken.add(name.casefold())
+            self._insert_new_cast(conn, cast)
             return self._insert_frames(conn, cards, None)
 
 
@@ -392,44 +413,6 @@ def _frame_json(frame: Frame) -> dict[str, Any]:
         "chosen_image": frame.chosen_image_id,
         "scene_id": frame.scene_id,
     }
-
-
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Apply the migrations from the file's version to ours, one transaction each.
-
-    Foreign keys are off while a migration runs (SQLite's procedure for rebuilding a table:
-    dropping the old one must not cascade) and are checked before each migration commits.
-    """
-    (foreign_keys,) = conn.execute("PRAGMA foreign_keys").fetchone()
-    conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set it here
-    try:
-        while True:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                (version,) = conn.execute("PRAGMA user_version").fetchone()
-                if version >= SCHEMA_VERSION:
-                    conn.execute("COMMIT")
-                    if version > SCHEMA_VERSION:
-                        raise NewerVersionError(
-                            f"{path} was upgraded by a newer version of the app meanwhile.",
-                            path=path,
-                            version=version,
-                        )
-                    return
-                MIGRATIONS[version](conn)
-                if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
-                    raise DamagedProjectError(
-                        f"{path} has references to missing rows; it was not upgraded.",
-                        path=path,
-                    )
-                conn.execute(f"PRAGMA user_version = {version + 1}")
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-    finally:
-        conn.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
 
 
 class _LentLock:

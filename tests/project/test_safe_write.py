@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storyboard_app.project import safe_write
+from storyboard_app.project import safe_write, storage
 from storyboard_app.project.model_config import ModelConfig, load_model_config, save_model_config
 from storyboard_app.project.safe_write import (
     FileWriteError,
@@ -149,3 +149,21 @@ def test_save_as_may_replace_another_project_but_not_itself(tmp_path):
     with ProjectStore.open_reader(other) as copy:
         assert copy.story().title == "First"
     assert not [n for n in names(tmp_path) if n.endswith(safe_write.TEMP_SUFFIX)]
+
+
+@pytest.mark.parametrize("code", sorted(storage.CAUSES))
+def test_one_table_of_causes_for_exports_and_the_project(tmp_path, monkeypatch, code):
+    """An export and the project file name the same operating-system error in the same words."""
+    out = tmp_path / "sheet.png"
+
+    def fail(_path: Path) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(safe_write, "fsync_file", fail)
+    with pytest.raises(FileWriteError) as info:
+        write_bytes(out, b"new", "the contact sheet")
+    project = tmp_path / "p.storyiter"
+    said = storage.os_error_message(project, OSError(code, os.strerror(code)), "be written")
+    assert storage.CAUSES[code] in str(info.value)
+    assert storage.CAUSES[code] in said
+    assert not out.exists()

@@ -102,3 +102,30 @@ def test_import_into_a_project(tmp_path: Path) -> None:
         with pytest.raises(StoryTextError):
             store.import_story_text("good line\n@Ghost | boo\n")
         assert len(store.frames()) == 4
+
+
+def _sqlite_work_of_importing(tmp_path: Path, members: int) -> int:
+    """SQLite virtual-machine steps (in thousands) spent importing ``members`` cast members
+    and a card per ten of them: a count of work done, the same on every machine."""
+    text = "\n".join(f"@Member{k}: character {k}" for k in range(members))
+    text += "\n" + "\n".join(f"@Member{k} waves | hello" for k in range(0, members, 10))
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0  # 0: carry on
+
+    with ProjectStore.create(tmp_path / f"cast-{members}.storyiter") as store:
+        store._connection().set_progress_handler(count, 1000)
+        store.import_story_text(text)
+        store._connection().set_progress_handler(None, 0)
+        assert len(store.cast()) == members
+    return steps[0]
+
+
+def test_importing_a_cast_is_linear_in_its_size(tmp_path: Path) -> None:
+    """Twice the cast is about twice the work (it was four times: every member added scanned
+    the whole cast to check its name and count the palette)."""
+    small = _sqlite_work_of_importing(tmp_path, 1000)
+    large = _sqlite_work_of_importing(tmp_path, 2000)
+    assert large < 2.6 * small, (small, large)

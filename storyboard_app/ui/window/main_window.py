@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from engine.process import EngineProcess
 from storyboard_app.project.errors import ProjectError
+from storyboard_app.project.migrations import older_format_note
 from storyboard_app.project.model_config import ModelConfig, load_model_config
 from storyboard_app.project.run_progress import RunResult
 from storyboard_app.ui.board.model import BoardModel
@@ -311,10 +312,13 @@ class MainWindow(QMainWindow):
         self.update_title()
         self.update_enabled()
         if store.read_only:
-            self.read_only_banner.setText(
+            text = (
                 f"Read-only: {store.storage_note or 'this project cannot be changed here'}. "
                 "You can look at it, export it, and Save As a copy to go on working."
             )
+            if store.older_format is not None:
+                text += f" {older_format_note(store.older_format, writable=False)}"
+            self.read_only_banner.setText(text)
             self.read_only_banner.show()
 
     def wire_session(self) -> None:
