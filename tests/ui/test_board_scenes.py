@@ -263,3 +263,23 @@ def test_search_hides_cards_under_their_headers(make_window, qtbot, tmp_path) ->
     assert all(not board.header_rect(s).isEmpty() for s in (first, second, third))
     card = board.visualRect(model.index(3))
     assert board.header_rect(second).bottom() < card.top() < board.header_rect(third).top()
+
+
+def test_dragging_over_empty_board_selects_the_cards_it_covers(make_window, qtbot, tmp_path):
+    window, board = shown(make_window, qtbot, three_scenes(tmp_path / "s.storyiter"))
+    model, viewport = board.board_model, board.viewport()
+    frames = window.session.store.frames()
+    third = board.visualRect(model.index(2))
+    second = board.visualRect(model.index(1))
+    start = QPoint(third.right() + 40, third.top() + 20)  # beside scene 1's last card
+    assert not board.indexAt(start).isValid() and board.header_at(start) is None
+    QTest.mousePress(viewport, LEFT, pos=start)
+    for step in range(1, 6):
+        QTest.mouseMove(viewport, start + (second.center() - start) * step / 5)
+    QTest.mouseRelease(viewport, LEFT, pos=second.center())
+    assert board.selected_frame_ids() == [frames[1].id, frames[2].id]
+    # The Scenes panel follows the board: the current card's scene is the current one there.
+    QTest.mouseClick(viewport, LEFT, pos=board.visualRect(model.index(5)).center())
+    panel = window.scenes_panel
+    assert panel.tree.currentItem() is panel.tree.topLevelItem(2)
+    assert board.selected_frame_ids() == [frames[5].id]  # and the selection is the writer's

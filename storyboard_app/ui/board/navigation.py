@@ -1,19 +1,21 @@
 """The board's keyboard: arrow keys walk the cards in story order and line by line across
 scenes; Up from a scene's first line of cards (Down from the one before's last) gives its
 header the keyboard, where Space or Return collapses or expands it, Left collapses, Right
-expands, and the menu key or Shift+F10 opens its menu."""
+expands, and the menu key or Shift+F10 opens its menu. Also: selecting cards by frame id."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt
 from PySide6.QtWidgets import QAbstractItemView
 
+from storyboard_app.ui.board.roles import FrameIdRole
+
 Move = QAbstractItemView.CursorAction
 
 
 class BoardKeys:
-    """Keyboard handling and scene menus of the BoardView (a part of it; needs its layout
-    and model)."""
+    """Keyboard handling, scene menus and selection by frame id of the BoardView (a part of
+    it; needs its layout and model)."""
 
     def contextMenuEvent(self, event) -> None:
         """The menu of the scene of the card under the pointer (a header opens its own at
@@ -193,3 +195,40 @@ class BoardKeys:
         x = cards[row].center().x()
         line = [r for r, rect in cards.items() if rect.top() == chosen]
         return min(line, key=lambda r: abs(cards[r].center().x() - x))
+
+    # ------------------------------------------------------------------ selection by id
+
+    def selected_frame_ids(self) -> list[int]:
+        rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
+        cards = self.board_model.cards
+        return [cards[r].frame.id for r in rows if r < len(cards)]
+
+    def current_frame_id(self) -> int | None:
+        index = self.currentIndex()
+        if not index.isValid():
+            return None
+        return index.data(FrameIdRole)
+
+    def select_frames(self, frame_ids: list[int], current: int | None = None) -> None:
+        model = self.board_model
+        selection = self.selectionModel()
+        selection.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select
+        for frame_id in frame_ids:
+            row = model.row_of(frame_id)
+            if row is not None:
+                selection.select(model.index(row), flags)
+        focus = current if current is not None else (frame_ids[-1] if frame_ids else None)
+        row = model.row_of(focus) if focus is not None else None
+        if row is not None:
+            selection.setCurrentIndex(model.index(row), QItemSelectionModel.SelectionFlag.NoUpdate)
+            self.scrollTo(model.index(row))
+
+    def _remember_selection(self) -> None:
+        self._kept = (self.selected_frame_ids(), self.current_frame_id())
+
+    def _restore_selection(self) -> None:
+        ids, current = self._kept
+        alive = [i for i in ids if self.board_model.row_of(i) is not None]
+        if alive or (current is not None and self.board_model.row_of(current) is not None):
+            self.select_frames(alive, current)

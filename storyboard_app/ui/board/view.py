@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QPainter, QRegion
+from PySide6.QtGui import QColor, QPainter, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem, QToolTip
 
 from storyboard_app.ui.board.delegate import CardDelegate
@@ -29,7 +29,6 @@ from storyboard_app.ui.board.header import header_height, paint_empty, paint_hea
 from storyboard_app.ui.board.layout import BoardLayout, SceneBlock, lay_out
 from storyboard_app.ui.board.model import BoardModel
 from storyboard_app.ui.board.navigation import BoardKeys
-from storyboard_app.ui.board.roles import FrameIdRole
 from storyboard_app.ui.shared import theme
 
 HEADER_TIP = (
@@ -55,6 +54,9 @@ class BoardView(BoardKeys, BoardDrops, QAbstractItemView):
         self._width = 0
         self._hover: tuple[str, int] | None = None  # ("card", row) or ("header", scene id)
         self._drop_line: QRect | None = None  # content coordinates
+        self._band: QRect | None = None  # the selection rectangle being dragged out
+        self._band_origin: QPoint | None = None
+        self._pressed_header = False
         self.header_focus: int | None = None  # a scene id: its header has the keyboard
         self.card_width = card_width
         self.delegate = CardDelegate(self)
@@ -296,6 +298,12 @@ class BoardView(BoardKeys, BoardDrops, QAbstractItemView):
             self.delegate.paint(painter, option, index)
         if self._drop_line is not None:
             painter.fillRect(self._drop_line.translated(-offset), theme.ACCENT)
+        if self._band is not None:  # selecting by dragging over empty board
+            band = QColor(theme.ACCENT)
+            band.setAlpha(40)
+            painter.fillRect(self._band.translated(-offset), band)
+            painter.setPen(theme.ACCENT)
+            painter.drawRect(self._band.translated(-offset).adjusted(0, 0, -1, -1))
         painter.end()
 
     # ------------------------------------------------------------------ mouse
@@ -314,6 +322,9 @@ class BoardView(BoardKeys, BoardDrops, QAbstractItemView):
         else:
             self._set_hover(("card", index.row()) if index.isValid() else None)
         super().mouseMoveEvent(event)
+        if self._band_origin is not None and self.state() == self.State.DragSelectingState:
+            self._band = QRect(self._band_origin, point + self._offset()).normalized()
+            self.viewport().update()
 
     def leaveEvent(self, event) -> None:
         self._set_hover(None)
@@ -330,9 +341,14 @@ class BoardView(BoardKeys, BoardDrops, QAbstractItemView):
         return super().viewportEvent(event)
 
     def mousePressEvent(self, event) -> None:
-        scene_id = self.header_at(event.position().toPoint())
+        point = event.position().toPoint()
+        scene_id = self.header_at(point)
+        self._pressed_header = scene_id is not None
         if scene_id is None:
             self.set_header_focus(None)
+            empty = not self.indexAt(point).isValid()
+            left = event.button() == Qt.MouseButton.LeftButton
+            self._band_origin = point + self._offset() if empty and left else None
             super().mousePressEvent(event)
             return
         self.setFocus(Qt.FocusReason.MouseFocusReason)
@@ -344,46 +360,12 @@ class BoardView(BoardKeys, BoardDrops, QAbstractItemView):
         event.accept()
 
     def mouseReleaseEvent(self, event) -> None:
-        if self.header_at(event.position().toPoint()) is None:
+        if not self._pressed_header:
             super().mouseReleaseEvent(event)
+        self._pressed_header = False
+        self._band_origin = self._band = None
+        self.viewport().update()
 
     def mouseDoubleClickEvent(self, event) -> None:
         if self.header_at(event.position().toPoint()) is None:
             super().mouseDoubleClickEvent(event)
-
-    # ------------------------------------------------------------------ selection by id
-
-    def selected_frame_ids(self) -> list[int]:
-        rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
-        cards = self.board_model.cards
-        return [cards[r].frame.id for r in rows if r < len(cards)]
-
-    def current_frame_id(self) -> int | None:
-        index = self.currentIndex()
-        if not index.isValid():
-            return None
-        return index.data(FrameIdRole)
-
-    def select_frames(self, frame_ids: list[int], current: int | None = None) -> None:
-        model = self.board_model
-        selection = self.selectionModel()
-        selection.clearSelection()
-        flags = QItemSelectionModel.SelectionFlag.Select
-        for frame_id in frame_ids:
-            row = model.row_of(frame_id)
-            if row is not None:
-                selection.select(model.index(row), flags)
-        focus = current if current is not None else (frame_ids[-1] if frame_ids else None)
-        row = model.row_of(focus) if focus is not None else None
-        if row is not None:
-            selection.setCurrentIndex(model.index(row), QItemSelectionModel.SelectionFlag.NoUpdate)
-            self.scrollTo(model.index(row))
-
-    def _remember_selection(self) -> None:
-        self._kept = (self.selected_frame_ids(), self.current_frame_id())
-
-    def _restore_selection(self) -> None:
-        ids, current = self._kept
-        alive = [i for i in ids if self.board_model.row_of(i) is not None]
-        if alive or (current is not None and self.board_model.row_of(current) is not None):
-            self.select_frames(alive, current)

@@ -80,8 +80,8 @@ class ScenesPanel(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
         session.boardChanged.connect(self.refresh)
-        board.selectionModel().currentChanged.connect(lambda *_: self._update_buttons())
-        board.board_model.collapsedChanged.connect(self.refresh)
+        board.selectionModel().currentChanged.connect(lambda *_: self._follow_board())
+        board.board_model.collapsedChanged.connect(self._show_collapsed)
         board.sceneMenuRequested.connect(self.show_scene_menu)
         self.refresh()
 
@@ -141,6 +141,30 @@ class ScenesPanel(QWidget):
             return item.data(0, SceneIdRole)
         frame = self.session.frame(self.board.current_frame_id() or 0)
         return frame.scene_id if frame else None
+
+    def _show_collapsed(self) -> None:
+        """Tick marks as the board collapses scenes (the items stay: a collapse can come
+        from a tick of one of them, still inside its own key or click)."""
+        self.tree.blockSignals(True)
+        for index in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(index)
+            hidden = item.data(0, SceneIdRole) in self.collapsed
+            item.setCheckState(0, Qt.CheckState.Unchecked if hidden else Qt.CheckState.Checked)
+        self.tree.blockSignals(False)
+
+    def _follow_board(self) -> None:
+        """The scene of the board's current card becomes the current one here (unless the
+        writer is in this list)."""
+        card = self.board.board_model.card(self.board.current_frame_id() or 0)
+        if self.tree.hasFocus():
+            card = None
+        for index in range(self.tree.topLevelItemCount() if card is not None else 0):
+            item = self.tree.topLevelItem(index)
+            if item.data(0, SceneIdRole) == card.frame.scene_id:
+                self.tree.blockSignals(True)  # not a choice of scene: its cards stay as chosen
+                self.tree.setCurrentItem(item)
+                self.tree.blockSignals(False)
+        self._update_buttons()
 
     def _update_buttons(self) -> None:
         scene_id = self.current_scene_id()
