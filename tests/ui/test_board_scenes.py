@@ -227,8 +227,15 @@ def test_the_header_menu_moves_splits_merges_and_adds_scenes_all_undone_by_ctrl_
     undo(qtbot, window)
     assert layout(window) == start
 
-    # Merge the third scene into the second from its header's menu; Ctrl+Z.
-    board.request_scene_menu(third)  # what the menu key does on its header
+    # Merge the third scene into the second from its header's menu, opened by keys: Down
+    # from the second scene's cards to the third's header, then Shift+F10; Ctrl+Z.
+    QTest.mouseClick(
+        board.viewport(), LEFT, pos=board.visualRect(board.board_model.index(4)).center()
+    )
+    press(qtbot, Qt.Key.Key_Down)
+    assert board.header_focus == third
+    press(qtbot, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+    assert [a.isEnabled() for a in window.scenes_panel.menu.actions()][3:6] == [True, True, False]
     click_menu_item(qtbot, window, "Merge with Previous Scene")
     assert layout(window) == [start[0], (HEADINGS[1], beats[3:])]
     undo(qtbot, window)
@@ -240,7 +247,9 @@ def test_the_header_menu_moves_splits_merges_and_adds_scenes_all_undone_by_ctrl_
         return True
 
     monkeypatch.setattr("storyboard_app.ui.scenes.panel.SceneDialog.exec", accept)
-    board.request_scene_menu(first)
+    QTest.mouseClick(
+        board.viewport(), Qt.MouseButton.RightButton, pos=board.header_rect(first).center()
+    )
     click_menu_item(qtbot, window, "Add Scene After")
     assert layout(window) == [start[0], ("EXT. BEACH - NOON", []), *start[1:]]
     qtbot.waitUntil(lambda: len(board.board_model.headers) == 4)

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QAbstractItemView
 from storyboard_app.ui.board.roles import FrameIdRole
 
 Move = QAbstractItemView.CursorAction
+MODIFIER_KEYS = (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta,
+                 Qt.Key.Key_AltGr)  # fmt: skip
 
 
 class BoardKeys:
@@ -73,6 +75,9 @@ class BoardKeys:
             if scene_id is not None:
                 self.request_scene_menu(scene_id)
             event.accept()
+            return
+        if key in MODIFIER_KEYS:  # the Shift of Shift+F10 must leave a header its keyboard
+            super().keyPressEvent(event)
             return
         if self.header_focus is not None:
             if plain and self._header_key(key):
