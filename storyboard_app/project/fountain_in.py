@@ -42,7 +42,8 @@ def parse_fountain(text: str, *, per_sentence: bool = False) -> ParsedScript:
     """Read Fountain text; ScriptError lists the problems with their line numbers."""
     if len(text) > MAX_FOUNTAIN_CHARS:
         raise ScriptError([(1, f"the script is longer than {MAX_FOUNTAIN_CHARS:,} characters")])
-    document = FountainParser().parse(_spaced_notes(text))
+    text = _spaced_notes(_joined_notes(text))
+    document = FountainParser().parse(text)
     errors = [(i.line_number, i.message) for i in document.issues if i.severity == "error"]
     if errors:
         raise ScriptError(errors)
@@ -73,6 +74,32 @@ def parse_fountain(text: str, *, per_sentence: bool = False) -> ParsedScript:
     for line, note in inline:
         builder.note(note, line)
     return builder.result()
+
+
+def _joined_notes(text: str) -> str:
+    """A note inside an action or dialogue line that runs on over lines (``She waits [[for
+    how\nlong?]] alone.``) on one line: the parser would end the paragraph at the note and
+    make two frames of it. The lines it took are given back as blank lines where the
+    paragraph ends, so what follows keeps its line numbers."""
+    for match in reversed(list(_NOTE.finditer(text))):
+        lines = match.group(0).count("\n")
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        end = len(text) if end < 0 else end
+        inline = text[start : match.start()].strip() or text[match.end() : end].strip()
+        if not lines or not inline or "\n\n" in match.group(0):  # a blank line ends a note
+            continue
+        one = " ".join(part.strip() for part in match.group(0).splitlines() if part.strip())
+        paragraph_end = text.find("\n\n", match.end())
+        paragraph_end = len(text) if paragraph_end < 0 else paragraph_end
+        text = (
+            text[: match.start()]
+            + one
+            + text[match.end() : paragraph_end]
+            + "\n" * lines
+            + text[paragraph_end:]
+        )
+    return text
 
 
 def _spaced_notes(text: str) -> str:

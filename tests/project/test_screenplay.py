@@ -84,8 +84,32 @@ def test_fountain_notes_in_a_line_are_kept_as_the_frames_notes() -> None:
         "It was supposed to be Vietnamese, right?"
     )
     assert lee["character"] == "The General Lee flies through the air."
-    assert lee["notes"] == "Is the FREEZE FRAME\nour plan?"
+    assert lee["notes"] == "Is the FREEZE FRAME our plan?"
     assert "boneyard" not in str(script)
+
+
+def test_a_note_running_over_lines_inside_a_paragraph_keeps_the_paragraph_whole() -> None:
+    text = (
+        "INT. HOUSE - DAY\n\n"
+        "Action with a note [[spanning\ntwo lines]] here.\n\n"
+        "BOB\nHi [[a note\n  \nwith a continuation]] there.\n\n"
+        "[[A standalone note\nacross two lines]]\n\n"
+        "Last action.\n\n"
+    )
+    (scene,) = parse_fountain(text).scenes
+    assert scene.frames == [
+        {
+            "character": "Action with a note here.",
+            "caption": "BOB: Hi there.",
+            "notes": "spanning two lines\na note with a continuation\n"
+            "A standalone note\nacross two lines",
+        },
+        {"character": "Last action."},
+    ]
+    # What follows keeps its line numbers.
+    with pytest.raises(ScriptError) as caught:
+        parse_fountain(text + "/* never closed\n\nmore")
+    assert caught.value.problems[0][0] == 16
 
 
 def test_fountain_dual_dialogue_keeps_both_speakers_side_by_side() -> None:
