@@ -189,6 +189,13 @@ def test_keys_walk_cards_across_scenes_and_collapse_from_the_header(
     press(qtbot, Qt.Key.Key_Up)
     press(qtbot, Qt.Key.Key_Up)  # to the first card of scene 1's last line
     assert board.header_focus is None and board.current_frame_id() == frames[0].id
+    # End and Home: the story's last and first cards; Page Down goes a page of lines on.
+    press(qtbot, Qt.Key.Key_End)
+    assert board.current_frame_id() == frames[6].id
+    press(qtbot, Qt.Key.Key_Home)
+    assert board.current_frame_id() == frames[0].id
+    press(qtbot, Qt.Key.Key_PageDown)
+    assert board.current_frame_id() in {f.id for f in frames[3:]}
 
 
 def test_the_header_menu_moves_splits_merges_and_adds_scenes_all_undone_by_ctrl_z(
