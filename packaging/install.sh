@@ -5,10 +5,10 @@
 #   packaging/install.sh --uninstall          remove it (projects and model files are kept)
 #
 # Options:
-#   --torch BUILD       cpu, cu126, cu128, cu130 (NVIDIA CUDA) or rocm6.4, rocm7.0 (AMD ROCm);
+#   --torch BUILD       cpu, cu126, cu130, cu132 (NVIDIA CUDA) or rocm7.1, rocm7.2 (AMD ROCm);
 #                       default: detected from nvidia-smi / ROCm, else cpu
-#   --torch-index URL   where that torch build comes from (default: PyTorch's index for a
-#                       CUDA or ROCm build; pip's own index for cpu)
+#   --torch-index URL   where that torch build comes from (default: PyTorch's index of
+#                       that build, https://download.pytorch.org/whl/BUILD)
 #   --wheels DIR        install offline from a folder of wheels (made with --download)
 #   --download DIR      fill DIR with every wheel an offline install needs, then stop
 #   --extras LIST       the app's extras, comma-separated (default: all but dev; cluster
@@ -20,9 +20,14 @@
 set -euo pipefail
 
 TORCH_VERSION=2.13.0
-# The accelerator builds PyTorch publishes for torch 2.13.0, lowest first.
-CUDA_BUILDS="cu126 cu128 cu130"
-ROCM_BUILDS="rocm6.4 rocm7.0"
+# The builds PyTorch publishes for torch 2.13.0 (its Release Compatibility Matrix and
+# "previous versions" page; docs/INSTALL.md), oldest first. A CUDA build as
+# build:driver:lowest:below -- it needs a driver for CUDA `driver` or newer and runs on GPUs
+# of compute capability `lowest` up to, not including, `below` (empty: no upper end).
+CUDA_BUILDS="cu126:12.6:5.0:10.0 cu130:13.0:7.5:"
+# Published too, but experimental in that matrix: installed only when asked for by --torch.
+CUDA_EXPERIMENTAL="cu132"
+ROCM_BUILDS="rocm7.1 rocm7.2"
 PYTORCH_INDEX=https://download.pytorch.org/whl
 SOURCE="$(cd "$(dirname "$0")/.." && pwd)"
 # What of the source tree the app needs at run time (its code finds resources/ beside it).
@@ -77,24 +82,49 @@ fi
 
 # ----------------------------------------------------------------------------- which torch
 version_at_most() {  # X.Y <= A.B ?
-    [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$1" ]
+    [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | sed -n 1p)" = "$1" ]
 }
 
 gpu_count=0
+cuda_build_names() { local entry; for entry in $CUDA_BUILDS; do printf '%s ' "${entry%%:*}"; done; }
+
+# The CUDA builds, oldest first, that run on every GPU ($2: their compute capabilities,
+# empty when the driver cannot tell) with a driver for CUDA $1 ("-": whatever the driver).
+cuda_builds_for() {
+    local cuda="$1" caps="$2" entry build needs lowest below cap fits
+    for entry in $CUDA_BUILDS; do
+        IFS=: read -r build needs lowest below <<<"$entry"
+        [ "$cuda" = - ] || version_at_most "$needs" "$cuda" || continue
+        fits=1
+        for cap in $caps; do
+            version_at_most "$lowest" "$cap" || fits=0
+            if [ -n "$below" ] && version_at_most "$below" "$cap"; then fits=0; fi
+        done
+        [ "$fits" = 0 ] || echo "$build:$needs"
+    done
+}
+
 detect_torch() {
-    local cuda rocm build chosen=""
+    local cuda caps rocm build chosen=""
     if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi >/dev/null 2>&1; then
         gpu_count="$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true)"
-        cuda="$(nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9][0-9.]*\).*/\1/p' | head -n1)"
+        cuda="$(nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9][0-9.]*\).*/\1/p' | sed -n 1p)"
         [ -n "$cuda" ] || fail "nvidia-smi runs but names no CUDA version; pass --torch."
-        for build in $CUDA_BUILDS; do
-            local v="${build#cu}"
-            version_at_most "${v%?}.${v: -1}" "$cuda" && chosen="$build"
-        done
-        [ -n "$chosen" ] || fail "the NVIDIA driver supports CUDA $cuda; torch $TORCH_VERSION" \
-            "needs a driver for CUDA ${CUDA_BUILDS%% *} or newer. Update the driver, or" \
-            "pass --torch cpu."
-        say "found $gpu_count NVIDIA GPU(s), driver for CUDA $cuda"
+        # Drivers older than CUDA 11.6 cannot report it; then the CUDA version decides alone.
+        caps="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null \
+            | grep -E '^ *[0-9]+\.[0-9]+ *$' | sort -uV | tr -d ' ' | tr '\n' ' ' || true)"
+        say "found $gpu_count NVIDIA GPU(s)${caps:+ of compute capability ${caps% }}, driver for CUDA $cuda"
+        chosen="$(cuda_builds_for "$cuda" "$caps" | tail -n1)"
+        chosen="${chosen%%:*}"
+        if [ -z "$chosen" ]; then
+            build="$(cuda_builds_for - "$caps" | sed -n 1p)"
+            [ -n "$build" ] || fail "torch $TORCH_VERSION has no CUDA build for GPUs of compute" \
+                "capability ${caps% } together (cu126: 5.0 to 9.x; cu130: 7.5 and newer);" \
+                "pass --torch with one of them for some of the GPUs, or --torch cpu."
+            fail "the NVIDIA driver supports CUDA $cuda; torch $TORCH_VERSION's build for" \
+                "these GPUs (${build%%:*}) needs a driver for CUDA ${build#*:} or newer." \
+                "Update the driver, or pass --torch cpu."
+        fi
     elif rocm="$(rocm_version)" && [ -n "$rocm" ]; then
         gpu_count="$( (rocminfo 2>/dev/null || true) | grep -c 'Device Type: *GPU' || true)"
         for build in $ROCM_BUILDS; do
@@ -122,12 +152,14 @@ rocm_version() {
 if [ -z "$torch" ]; then
     detect_torch
 fi
-case "$torch" in
-    cpu) ;;
-    cu[0-9][0-9][0-9]|rocm[0-9]*.[0-9]*)
-        [ -n "$torch_index" ] || torch_index="$PYTORCH_INDEX/$torch" ;;
-    *) fail "--torch $torch is not a build; use cpu, one of $CUDA_BUILDS or one of $ROCM_BUILDS." ;;
+builds="cpu $(cuda_build_names)$CUDA_EXPERIMENTAL $ROCM_BUILDS"
+case " $builds " in
+    *" $torch "*) ;;
+    *) fail "--torch $torch is not a build of torch $TORCH_VERSION; use one of: $builds." ;;
 esac
+# PyPI's Linux wheel of torch is a CUDA build (gigabytes of NVIDIA libraries): every build,
+# CPU too, comes from PyTorch's index of that build unless --torch-index names another.
+[ -n "$torch_index" ] || torch_index="$PYTORCH_INDEX/$torch"
 
 # ----------------------------------------------------------------------------- which extras
 declared_extras() {
@@ -177,7 +209,7 @@ if [ -z "$wheels" ] && [ -n "$torch_index" ]; then
     torch_sources=(--index-url "$torch_index")
 fi
 
-say "torch $TORCH_VERSION, $torch build${torch_index:+ from $torch_index}${wheels:+ (offline, from $wheels)}"
+say "torch $TORCH_VERSION, $torch build from ${wheels:-$torch_index}${wheels:+ (offline)}"
 say "the app${extras:+ with extras [$extras]} into $prefix"
 if [ "$plan" = 1 ]; then
     exit 0

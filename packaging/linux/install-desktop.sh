@@ -6,15 +6,20 @@
 #
 #   packaging/linux/install-desktop.sh --bindir DIR   DIR holds storyboard and storyboard-app
 #   packaging/linux/install-desktop.sh --uninstall
+#
+# A publisher sets one thing: where the images of docs/screenshots/ are served, which the
+# AppStream metainfo's screenshots point at (STORYITER_SCREENSHOTS_URL; the default is a
+# placeholder host).
 set -euo pipefail
 
 APP_ID=org.storyiter.Studio
+SCREENSHOTS_URL="${STORYITER_SCREENSHOTS_URL:-https://storyiter.example.org/screenshots}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ICONS="$HERE/../icons"
 DATA="${XDG_DATA_HOME:-$HOME/.local/share}"
 
 usage() {
-    sed -n '2,8s/^# \{0,1\}//p' "$0"
+    sed -n '2,12s/^# \{0,1\}//p' "$0"
     exit "${1:-0}"
 }
 
@@ -75,9 +80,20 @@ case "$bindir" in
         exit 2 ;;
 esac
 
-render() {  # template -> target, with the programs' folder filled in
+case "$SCREENSHOTS_URL" in
+    https://*[!/]) ;;
+    *) echo "install-desktop.sh: STORYITER_SCREENSHOTS_URL must be an https:// address" \
+        "without a trailing /, not '$SCREENSHOTS_URL'" >&2; exit 2 ;;
+esac
+case "$SCREENSHOTS_URL" in
+    *[[:space:]\"\'\\\$\`\#\<\>\&]*)
+        echo "install-desktop.sh: STORYITER_SCREENSHOTS_URL holds characters an address cannot" >&2
+        exit 2 ;;
+esac
+
+render() {  # template -> target, with the programs' folder and the screenshots' address
     mkdir -p "$(dirname "$2")"
-    sed "s#@BINDIR@#$bindir#g" "$1" > "$2.tmp"
+    sed -e "s#@BINDIR@#$bindir#g" -e "s#@SCREENSHOTS_URL@#$SCREENSHOTS_URL#g" "$1" > "$2.tmp"
     mv -f "$2.tmp" "$2"
 }
 put() {  # file -> target
@@ -87,7 +103,7 @@ put() {  # file -> target
 
 render "$HERE/$APP_ID.desktop.in" "$DATA/applications/$APP_ID.desktop"
 render "$HERE/$APP_ID.thumbnailer.in" "$DATA/thumbnailers/$APP_ID.thumbnailer"
-put "$HERE/$APP_ID.metainfo.xml" "$DATA/metainfo/$APP_ID.metainfo.xml"
+render "$HERE/$APP_ID.metainfo.xml.in" "$DATA/metainfo/$APP_ID.metainfo.xml"
 put "$HERE/$APP_ID.mime.xml" "$DATA/mime/packages/$APP_ID.xml"
 put "$ICONS/$APP_ID.svg" "$DATA/icons/hicolor/scalable/apps/$APP_ID.svg"
 for png in "$ICONS"/hicolor/*/apps/"$APP_ID".png; do

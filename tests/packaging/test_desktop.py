@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import sqlite3
@@ -91,15 +92,39 @@ def test_desktop_entry_validates(home):
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
+def screenshots(metainfo: Path) -> list[str]:
+    return re.findall(r"<image>([^<]+)</image>", metainfo.read_text())
+
+
 @pytest.mark.skipif(not shutil.which("appstreamcli"), reason="appstream")
-def test_metainfo_validates(home):
-    install(home)
+@pytest.mark.parametrize("url", [None, "https://studio.example.com/media/shots"])
+def test_metainfo_validates_with_the_screenshots_address_a_publisher_sets(home, url):
+    env = home if url is None else home | {"STORYITER_SCREENSHOTS_URL": url}
+    install(env)
     data = Path(home["XDG_DATA_HOME"])
     metainfo = data / "metainfo" / f"{APP_ID}.metainfo.xml"
     result = run(["appstreamcli", "validate", "--no-net", "--pedantic", str(metainfo)], home)
     assert result.returncode == 0, result.stdout + result.stderr
     text = metainfo.read_text()
     assert '<screenshot type="default">' in text and "<release version=" in text
+    assert "@" not in text
+    # Every screenshot is one of docs/screenshots/, under the one address set (by default
+    # the placeholder host).
+    base = url or "https://storyiter.example.org/screenshots"
+    images = screenshots(metainfo)
+    assert len(images) == 3
+    for image in images:
+        folder, name = image.rsplit("/", 1)
+        assert folder == base and (ROOT / "docs" / "screenshots" / name).is_file(), image
+
+
+@pytest.mark.parametrize(
+    "url", ["http://plain.example.com/shots", "https://example.com/shots/", "https://a b/c"]
+)
+def test_a_bad_screenshots_address_is_refused(home, url):
+    result = run([str(SCRIPT), "--bindir", str(BIN)], home | {"STORYITER_SCREENSHOTS_URL": url})
+    assert result.returncode == 2 and "STORYITER_SCREENSHOTS_URL" in result.stderr
+    assert installed(home) == {}
 
 
 def make_project(path: Path) -> Path:
