@@ -184,6 +184,41 @@ def engine_story(engine: StoryIterEngine, frames, settings, rounds: int, seeds):
     return history, encoded[:-1]
 
 
+class ReferenceTokensSeen:
+    """What the UNets' IP-Adapter projection hands to cross-attention on every call: the
+    reference tokens the frames actually attend to, whatever built them. A batch of frames
+    repeats its rows (unconditional, conditional) per frame, and consecutive calls that see
+    the same tokens (one round's frames and steps) are kept once."""
+
+    def __init__(self, unets) -> None:
+        self.rounds: list[torch.Tensor] = []
+        self._hooks = []
+        for unet in {id(u): u for u in unets}.values():
+            self._hooks.append(unet.encoder_hid_proj.register_forward_hook(self._seen))
+
+    def _seen(self, _module, _inputs, output) -> None:
+        (batch,) = output  # one adapter: (frames × guidance halves, N, tokens, width)
+        rows = [batch[0]]
+        for row in batch[1:]:
+            if not torch.allclose(row, rows[-1], rtol=1e-4, atol=1e-5):  # batched math
+                rows.append(row)
+        tokens = torch.stack(rows).detach().float().clone()
+        last = self.rounds[-1] if self.rounds else None
+        if (
+            last is None
+            or last.shape != tokens.shape
+            or not torch.allclose(last, tokens, 1e-4, 1e-5)
+        ):
+            self.rounds.append(tokens)
+
+    def __enter__(self) -> ReferenceTokensSeen:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for hook in self._hooks:
+            hook.remove()
+
+
 def _max_diff(a, b) -> int:
     return int(np.abs(np.asarray(a, np.int16) - np.asarray(b, np.int16)).max())
 
@@ -202,9 +237,19 @@ def test_batched_engine_equals_reference_loop(engine, reference, mode):
     if "fast" in mode:
         settings = replace(settings, fast=True)
     seeds = [SEED + 7 * i for i in range(len(frames))]
-    ours, our_refs = engine_story(engine, frames, settings, ROUNDS, seeds)
-    theirs, their_refs = reference_loop(reference, frames, settings, ROUNDS, seeds)
+    fast = settings.fast
+    our_unets = [engine.models.pipeline(fast=fast, controlnet=c).unet for c in (False, True)]
+    with ReferenceTokensSeen(our_unets) as our_tokens:
+        ours, our_refs = engine_story(engine, frames, settings, ROUNDS, seeds)
+    with ReferenceTokensSeen(reference.pipes[(fast, c)].unet for c in (False, True)) as tokens:
+        theirs, their_refs = reference_loop(reference, frames, settings, ROUNDS, seeds)
     assert len(ours) == ROUNDS + 1
+    # every frame of round r attends to the tokens of all N frames of round r - 1, as in the
+    # reference (round 0: the zero embedding), whatever the pictures' sensitivity to them
+    assert [t.shape for t in our_tokens.rounds] == [t.shape for t in tokens.rounds]
+    assert len(tokens.rounds) == ROUNDS + 1
+    for mine, reference_tokens in zip(our_tokens.rounds, tokens.rounds, strict=True):
+        assert torch.allclose(mine, reference_tokens, atol=2e-2), (mode, mine.shape)
     # the references are the same embeddings (the 256² resize, the processor, the encoder)
     for mine, reference_refs in zip(our_refs, their_refs, strict=True):
         assert np.abs(mine - reference_refs).max() < 5e-3  # images may differ by 1 level
