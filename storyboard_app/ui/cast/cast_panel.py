@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from engine.prompts import mentions
 from storyboard_app.ui.shared.save_timer import SaveTimer
 from storyboard_app.ui.shared.session import ProjectSession
+from storyboard_app.ui.shared.theme import show_read_only
 
 
 def swatch(color: str, size: int = 14) -> QIcon:
@@ -37,6 +38,7 @@ class CastPanel(QWidget):
     def __init__(self, session: ProjectSession, parent=None) -> None:
         super().__init__(parent)
         self.session = session
+        self.read_only = session.store.read_only  # a story that cannot be changed here
         self.member_id: int | None = None
         self._burst = 0
         self._pending: dict[str, str] = {}
@@ -86,6 +88,12 @@ class CastPanel(QWidget):
         QWidget.setTabOrder(self.name, self.description)
         QWidget.setTabOrder(self.description, self.color)
 
+        if self.read_only:  # the cast can be read and its text copied, not changed
+            for edit in (self.name, self.description):
+                show_read_only(edit)
+                edit.setToolTip("Read-only: this story cannot be changed here")
+            self.add_button.setEnabled(False)
+
         session.castChanged.connect(self.reload)
         session.boardChanged.connect(self._show_usage)
         session.flushRequested.connect(self.flush)
@@ -121,8 +129,10 @@ class CastPanel(QWidget):
             _ok, member = self.session.attempt(
                 lambda: self.session.store.cast_member(self.member_id)
             )
-        for widget in (self.name, self.description, self.color, self.remove_button):
+        for widget in (self.name, self.description):
             widget.setEnabled(member is not None)
+        for widget in (self.color, self.remove_button):
+            widget.setEnabled(member is not None and not self.read_only)
         with QSignalBlocker(self.name), QSignalBlocker(self.description):
             if "name" not in self._pending:
                 self.name.setText(member.name if member else "")
@@ -172,7 +182,7 @@ class CastPanel(QWidget):
             self.member_id = None
 
     def _rename(self) -> None:
-        if self.member_id is None:
+        if self.member_id is None or self.read_only:
             return
         self.flush()
         member = self.session.store.cast_member(self.member_id)
@@ -185,7 +195,7 @@ class CastPanel(QWidget):
             self.name.setText(member.name)
 
     def _described(self) -> None:
-        if self.member_id is None:
+        if self.member_id is None or self.read_only:
             return
         self._pending["description"] = self.description.toPlainText()
         self._save_timer.changed()

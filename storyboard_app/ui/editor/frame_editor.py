@@ -33,6 +33,7 @@ from storyboard_app.ui.editor.prompt_preview import PromptPreviewView
 from storyboard_app.ui.pose.tab import PoseTab
 from storyboard_app.ui.shared.save_timer import SaveTimer
 from storyboard_app.ui.shared.session import ProjectSession
+from storyboard_app.ui.shared.theme import show_read_only
 
 LINE_FIELDS = ("character", "interaction", "scene", "shot_label")
 TEXT_FIELDS = ("caption", "notes")
@@ -44,6 +45,7 @@ class FrameEditor(QWidget):
     def __init__(self, session: ProjectSession, parent=None) -> None:
         super().__init__(parent)
         self.session = session
+        self.read_only = session.store.read_only  # a story that cannot be changed here
         self.frame_id: int | None = None
         self._pending: dict[str, object] = {}
         self._burst = 0
@@ -62,6 +64,8 @@ class FrameEditor(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(self.tabs, 1)
 
+        if self.read_only:
+            self._show_read_only()
         session.flushRequested.connect(self.flush)
         session.frameChanged.connect(self._frame_changed)
         session.boardChanged.connect(self._board_changed)
@@ -151,6 +155,15 @@ class FrameEditor(QWidget):
         scroll.setWidget(page)
         return scroll
 
+    def _show_read_only(self) -> None:
+        """Every field shows its text (selectable, copyable) and takes no typing; the lock
+        and the cast menu are off; the pose can be looked at, not changed."""
+        for edit in (*self.fields.values(), self.seed, self.duration):
+            show_read_only(edit)
+            edit.setToolTip("Read-only: this story cannot be changed here")
+        self.locked.setEnabled(False)
+        self.pose_tab.set_read_only(True)
+
     # ------------------------------------------------------------------ showing a frame
 
     def set_frame(self, frame_id: int | None) -> None:
@@ -172,7 +185,8 @@ class FrameEditor(QWidget):
             return
         shot = frame.shot_label.strip()
         label = f" · shot {shot}" if shot and shot != str(frame.position + 1) else ""
-        self.heading.setText(f"Frame {frame.position + 1}{label}")
+        lock = " · read-only" if self.read_only else ""
+        self.heading.setText(f"Frame {frame.position + 1}{label}{lock}")
         for name, edit in self.fields.items():
             if name not in self._pending:
                 self._set_text(edit, getattr(frame, name))
@@ -219,7 +233,7 @@ class FrameEditor(QWidget):
             action = self.cast_menu.addAction(f"@{member.name}")
             action.setToolTip(member.description)
             action.triggered.connect(lambda _=False, n=member.name: self._insert_mention(n))
-        self.cast_button.setEnabled(bool(members))
+        self.cast_button.setEnabled(bool(members) and not self.read_only)
         self._preview_timer.start()
 
     def _insert_mention(self, name: str) -> None:
@@ -235,7 +249,7 @@ class FrameEditor(QWidget):
     # ------------------------------------------------------------------ saving
 
     def _typed(self, name: str, value: object) -> None:
-        if self.frame_id is None:
+        if self.frame_id is None or self.read_only:
             return
         self._pending[name] = value
         self._save_timer.changed()
@@ -247,7 +261,7 @@ class FrameEditor(QWidget):
         self._burst += 1
 
     def _lock_toggled(self, checked: bool) -> None:
-        if self.frame_id is not None:
+        if self.frame_id is not None and not self.read_only:
             self.flush()
             self.session.edit_frame(self.frame_id, locked=checked)
 

@@ -70,6 +70,7 @@ class PoseCanvas(QGraphicsView):
         self._joint: int | None = None
         self._hover: tuple[int, int] | None = None
         self._auto_fit = True
+        self.read_only = False  # look, select, pan and zoom; never drag, nudge or edit
         self._set_scene_rect()
 
     # ------------------------------------------------------------------ state from the editor
@@ -234,6 +235,8 @@ class PoseCanvas(QGraphicsView):
         painter.setPen(QPen(colour, 1.2, Qt.PenStyle.DashLine))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(box)
+        if self.read_only:  # no handles to grab: the outline only says which figure it is
+            return
         handle = sketch.rotate_handle(box)
         painter.setPen(QPen(colour, 1.2))
         painter.drawLine(QPointF(box.right(), box.center().y()), handle)
@@ -259,6 +262,8 @@ class PoseCanvas(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             return
         kind, figure, joint = self.hit(pos)
+        if event.button() == Qt.MouseButton.RightButton and self.read_only:
+            return  # its menu holds edits only
         if event.button() == Qt.MouseButton.RightButton:
             if figure is not None:
                 self.select(figure, joint)
@@ -272,6 +277,8 @@ class PoseCanvas(QGraphicsView):
             self.select(None)
             return
         self.select(figure, joint if kind == "joint" else None)
+        if self.read_only:
+            return
         fig = self.shown_pose.figures[figure]
         bounds = figure_bounds(fig) or (0.5, 0.5, 0.5, 0.5)
         centre = ((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
@@ -338,6 +345,8 @@ class PoseCanvas(QGraphicsView):
             "scale": Qt.CursorShape.SizeFDiagCursor,
             "rotate": Qt.CursorShape.PointingHandCursor,
         }.get(kind or "")
+        if cursor is not None and self.read_only:
+            cursor = Qt.CursorShape.PointingHandCursor  # a click selects; nothing drags
         if cursor is None:
             self.viewport().unsetCursor()
         else:
@@ -379,7 +388,8 @@ class PoseCanvas(QGraphicsView):
         mods = event.modifiers() & ~(
             Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier
         )
-        return event.key() in NUDGES and self._figure is not None and not mods
+        nudge = not self.read_only and self._figure is not None and not mods
+        return event.key() in NUDGES and nudge
 
     def keyPressEvent(self, event) -> None:
         if not self.handles_key(event):

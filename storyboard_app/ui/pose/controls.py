@@ -90,6 +90,7 @@ class PoseControls:
     def __init__(self, editor: PoseEditing, stack: QUndoStack) -> None:
         self.editor = editor
         self.actions: dict[str, QAction] = {}
+        self.read_only = False  # a story that cannot be changed: only looking stays on
         e = editor
         self.toolbar = self._bar("Figure")
         self.frame_bar = self._bar("Pose")
@@ -318,16 +319,20 @@ class PoseControls:
         neighbours: tuple[bool, bool],
         has_onion: bool,
     ) -> None:
-        a, on_figure = self.actions, selected is not None
+        a, editable = self.actions, not self.read_only
+        on_figure = selected is not None and editable
         for name in ("mirror", "rotate_left", "rotate_right", "smaller", "larger", "delete"):
             a[name].setEnabled(on_figure)
         a["hide_joint"].setEnabled(on_figure and joint is not None)
         a["show_joints"].setEnabled(on_figure and bool(hidden_joints(selected)))
-        a["copy_previous"].setEnabled(neighbours[0])
-        a["copy_next"].setEnabled(neighbours[1])
-        a["clear"].setEnabled(pose is not None)
+        a["copy_previous"].setEnabled(editable and neighbours[0])
+        a["copy_next"].setEnabled(editable and neighbours[1])
+        a["clear"].setEnabled(editable and pose is not None)
         a["save_preset"].setEnabled(pose is not None)
         a["onion"].setEnabled(has_onion)
+        for name in ("add", "import"):
+            a[name].setEnabled(editable)
+        self.add_button.setEnabled(editable)
         self._sync_cast(selected, cast)
 
     def _sync_cast(self, selected: Figure | None, cast: Mapping[str, str]) -> None:
@@ -343,7 +348,7 @@ class PoseControls:
             if selected.label and selected.label not in cast:
                 box.addItem(swatch("#6b7280"), f"{selected.label} (not in cast)", selected.label)
             box.setCurrentIndex(max(box.findData(selected.label), 0))
-        box.setEnabled(selected is not None)
+        box.setEnabled(selected is not None and not self.read_only)
         box.blockSignals(False)
 
     def context_menu(self, figure: int | None, joint: int | None, position) -> QMenu:

@@ -150,6 +150,16 @@ class PoseEditor(QWidget):
             self._load(pose_json, (canvas_width, canvas_height))
         self._sync()
 
+    def set_read_only(self, read_only: bool) -> None:
+        """Look, select, pan, zoom, onion skin, control image and export only: every edit is
+        off (its actions disabled, the canvas takes no drags or nudges)."""
+        self.canvas.read_only = self.controls.read_only = read_only
+        self._sync()
+
+    @property
+    def read_only(self) -> bool:
+        return self.canvas.read_only
+
     def pose_json(self) -> str | None:
         """The frame's pose as OpenPose JSON text (the stored text itself while unedited)."""
         if self._unreadable is not None:
@@ -209,6 +219,8 @@ class PoseEditor(QWidget):
     def _push(
         self, after: Pose | None, text: str, merge_key: object = None, select: object = ...
     ) -> bool:
+        if self.read_only:
+            return False
         if after is not None and not after.figures:
             after = None  # a pose without figures is no pose
         if after == self._pose and self._unreadable is None:
@@ -424,7 +436,9 @@ class PoseEditor(QWidget):
         people = "No pose" if not count else f"{count} figure{'s' * (count != 1)}"
         w, h = self._frame
         self.info_label.setText(f"{people}  ·  {w} × {h} px")
-        if self.controls.preview_on():
+        if self.read_only:
+            hint = "Read-only: this pose can be looked at and exported, not changed."
+        elif self.controls.preview_on():
             hint = "Control image: exactly what the ControlNet receives."
         elif selected is not None:
             hint = "Drag joints, the body or the handles · M mirror · H hide joint · Del delete"

@@ -75,6 +75,14 @@ class PoseTab(QWidget):
             layout.addStretch(1)
         self._pose: str | None = None
 
+    def set_read_only(self, read_only: bool) -> None:
+        """For a story that cannot be changed here: the pose is shown, never edited."""
+        if self.editor is not None:
+            self.editor.set_read_only(read_only)
+        else:
+            self.import_button.setEnabled(not read_only)
+            self.clear_button.setEnabled(not read_only)
+
     def set_frame(self, frame_id: int | None) -> None:
         self.frame_id = frame_id
         self.reload(force=True)
@@ -125,7 +133,7 @@ class PoseTab(QWidget):
         return png if ok else None
 
     def _edited(self, pose_json: object) -> None:
-        if self.frame_id is None:
+        if self.frame_id is None or self.session.store.read_only:
             return
         text = pose_json if isinstance(pose_json, str) else None
         self.session.edit_frame(self.frame_id, pose_json=text)

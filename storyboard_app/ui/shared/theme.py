@@ -55,6 +55,8 @@ QPushButton#Primary:disabled { background: #a9bcd8; border-color: #a9bcd8; }
 QPushButton#Primary:hover { background: #345f9c; }
 QTextBrowser#PromptPreview { background: #f8f9fb; border: 1px solid #d7dbe0; border-radius: 4px; }
 QFrame#Welcome { background: #ffffff; border: 1px solid #d7dbe0; border-radius: 10px; }
+QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"], QAbstractSpinBox[readOnly="true"] {
+    background: #eef0f3; color: #5b626c; border: 1px dashed #c3c8cf; border-radius: 3px; }
 """
 
 
@@ -96,3 +98,11 @@ def small_font(base: QFont, delta: float = -1.0, bold: bool = False) -> QFont:
     font.setPointSizeF(max(6.0, base.pointSizeF() + delta))
     font.setBold(bold)
     return font
+
+
+def show_read_only(widget, read_only: bool = True) -> None:
+    """Make a text field (QLineEdit, QPlainTextEdit, a spin box) read-only and look it: its
+    text stays selectable and copyable, typing does nothing, and the style sheet greys it."""
+    widget.setReadOnly(read_only)
+    widget.style().unpolish(widget)  # the style sheet's [readOnly] rule is read on polish
+    widget.style().polish(widget)
