@@ -133,12 +133,16 @@ def upgraded_copy(path: Path, version: int, size: int) -> UpgradedCopy:
         if temp is not None and os.name == "posix":
             temp.unlink()  # the open connection keeps reading it; nothing is left behind
             temp = None
-    except sqlite3.OperationalError as e:
+    except sqlite3.Error as e:
         copy.close()
         _remove(temp)
         if temp is not None and "full" in str(e).lower():
             raise _no_room(path, temp.parent, size) from e
-        raise
+        raise DamagedProjectError(
+            f"{path} is in an older file format ({version}) and could not be upgraded for "
+            f"reading: SQLite reports {e}. The file was not changed; open a backup copy.",
+            path=path,
+        ) from e
     except BaseException:
         copy.close()
         _remove(temp)

@@ -110,3 +110,23 @@ def test_the_writer_still_upgrades_the_file_itself(old_file: Path) -> None:
         assert reader.older_format is None and _main_file(reader) == str(old_file)
         with reader._read() as conn:
             assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_an_upgrade_that_fails_on_the_copy_is_a_message(
+    old_file: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Whatever the migrations meet in the copy, the reader names the file, never a traceback."""
+    import sqlite3
+
+    import storyboard_app.project.schema as schema
+
+    def broken(conn: sqlite3.Connection) -> None:
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: scene.id")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", (schema.MIGRATIONS[0], broken))
+    before = _state(old_file)
+    assert main(["info", str(old_file)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(old_file) in err and "older file format" in err
+    assert "UNIQUE constraint failed" in err and "Traceback" not in err
+    assert _state(old_file) == before
