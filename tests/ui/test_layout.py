@@ -179,3 +179,63 @@ def test_welcome_page_shows_its_whole_text_on_first_launch(make_window):
     intro = window.welcome.intro
     assert intro.isVisible()
     assert intro.height() >= intro.heightForWidth(intro.width())
+
+
+FIT_SIZES = ((1280, 720), (1440, 900), (1600, 1000), (1920, 1080))
+
+
+def controls_outside(panel, dock) -> list[str]:
+    """The panel's controls not wholly inside the part of its dock one sees (window
+    coordinates): cut off at the right, or below the visible part."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit
+
+    window = dock.window()
+    area = dock.widget()
+    view = area.viewport()
+    seen = QRect(view.mapTo(window, QPoint(0, 0)), view.size())
+    outside = []
+    for kind in (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit):
+        for control in panel.findChildren(kind):
+            inside_another = isinstance(control.parent(), (QAbstractSpinBox, QComboBox))
+            if inside_another or not control.isVisibleTo(panel):
+                continue
+            where = QRect(control.mapTo(window, QPoint(0, 0)), control.size())
+            if not seen.contains(where):
+                name = getattr(control, "text", lambda: "")() or type(control).__name__
+                outside.append(f"{name} at {where.getRect()} (dock shows {seen.getRect()})")
+    return outside
+
+
+def test_the_iterate_panel_fits_its_dock_at_every_window_size(make_window, tmp_path):
+    """Every control of the Iterate panel (the seed's New button and the spin boxes' arrows
+    too) lies inside the visible dock, in the default layout and after Reset Layout, and the
+    dock cannot be dragged narrower than the panel; the History panel is never cut off at
+    the right; the board stays idle."""
+    window = make_window()
+    window.resize(1440, 900)
+    window.show()
+    assert window.open_project(story(tmp_path / "fit.storyiter", frames=6))
+    board = window.board
+    counter = ResizeCounter(board, board.viewport())
+    run, history = window.docks["run"], window.docks["history"]
+    for size in FIT_SIZES:
+        window.resize(*size)
+        settle(300)
+        assert (window.width(), window.height()) == size
+        for name in ("default", "reset", "narrowed"):
+            if name == "reset":
+                window.actions["reset_layout"].trigger()
+            elif name == "narrowed":  # the writer drags the left column as narrow as it goes
+                window.resizeDocks([run], [120], Qt.Orientation.Horizontal)
+            settle(300)
+            counter.count = 0
+            settle(400)
+            where = f"{size[0]}×{size[1]} {name}"
+            assert counter.count == 0, f"{where}: the board resized itself {counter.count} times"
+            assert not controls_outside(window.run_panel, run), (where, controls_outside(
+                window.run_panel, run))  # fmt: skip
+            if name == "reset":
+                area = history.widget()
+                assert area.horizontalScrollBar().maximum() == 0, f"{where}: History scrolls"
+        window.actions["reset_layout"].trigger()

@@ -81,3 +81,80 @@ def test_saving_models_that_fail_check_asks_first(qtbot, tmp_path):
     assert len(seen) == 2
     assert dialog.result() == ModelsDialog.DialogCode.Accepted
     assert Path(dialog.config().base).name == "no such model.safetensors"
+
+
+def test_models_menu_scan_choose_check_save_writes_the_configuration(
+    make_window, qtbot, model_trees, monkeypatch
+):
+    """Models → Models… clicked in the window's menu bar; Scan folder… on a ComfyUI tree,
+    the hub cache's IP-Adapter chosen from its field's list, Check, Save: the saved
+    configuration holds exactly that, and the window says which models it now uses."""
+    from storyboard_app.project.model_config import config_path, load_model_config
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(model_trees / "hub"))
+    comfy = model_trees / "ComfyUI" / "models"
+    asked: list[str] = []
+
+    def choose_folder(_parent, caption, *_args, **_kwargs):
+        asked.append(caption)
+        return str(comfy)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", choose_folder)
+    window = make_window(resolver=None)  # the app's own resolver: the configured files
+    window.show()
+    qtbot.waitExposed(window)
+    assert not config_path().exists()
+    steps: list[str] = []
+
+    def drive() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, ModelsDialog):
+            QTimer.singleShot(50, drive)
+            return
+        try:
+            adapter = dialog.paths["ip_adapter"]
+            qtbot.waitUntil(lambda: adapter.findText("h94/IP-Adapter") >= 0, timeout=60_000)
+            qtbot.mouseClick(dialog.scan_button, Qt.MouseButton.LeftButton)
+            assert not dialog.check_button.isEnabled()  # while the scan runs
+            qtbot.waitUntil(dialog.scan_button.isEnabled, timeout=60_000)
+            assert "filled in 5 of 5" in dialog.results.text()
+            steps.append("scanned")
+            adapter.setFocus()
+            while adapter.currentText() != "h94/IP-Adapter":
+                index = adapter.currentIndex()
+                qtbot.keyClick(adapter, Qt.Key.Key_Down)
+                assert adapter.currentIndex() != index, "h94/IP-Adapter is not in the list"
+            steps.append("chose")
+            qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(
+                lambda: dialog.check_button.isEnabled() and bool(dialog.last_rows), timeout=60_000
+            )
+            assert [s for _n, _p, s in dialog.last_rows] == ["ok"] * 5, dialog.last_rows
+            steps.append("checked")
+            save = dialog.buttons.button(dialog.buttons.StandardButton.Save)
+            qtbot.mouseClick(save, Qt.MouseButton.LeftButton)  # passed Check: no question
+            steps.append("saved")
+        finally:
+            if dialog.isVisible():
+                dialog.reject()  # a failed step must not leave the dialog waiting
+
+    QTimer.singleShot(0, drive)
+    bar = window.menuBar()
+    models = next(a for a in bar.actions() if a.text() == "&Models")
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.actionGeometry(models).center())
+    menu = QApplication.activePopupWidget()
+    assert menu is models.menu()
+    item = menu.actions()[0]
+    assert item is window.actions["models"]
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(item).center())
+    assert steps == ["scanned", "chose", "checked", "saved"]
+    assert asked and "Scan a models folder" in asked[0]
+
+    saved = load_model_config()
+    assert saved.base == str(comfy / "checkpoints" / "RealVisXL_V4.0.safetensors")
+    assert saved.ip_adapter == "h94/IP-Adapter"
+    assert Path(saved.image_encoder).parent == comfy / "clip_vision"
+    assert Path(saved.controlnet).parent == comfy / "controlnet"
+    assert saved.lcm.endswith("lcm-lora-sdxl.safetensors")
+    assert "RealVisXL_V4.0.safetensors" in window.models_label.text()
+    assert "Preview models" not in window.windowTitle()

@@ -91,7 +91,7 @@ def test_history_shows_the_curves_and_accepts_the_suggested_round_undoably(
     assert [r.round for r in history.chart.report.rounds] == [0, 1, 2, 3]
     assert history.readout.suggested_round == 2
     assert history.suggested_button.isEnabled()
-    assert "round 2" in history.suggested_button.text()
+    assert history.suggested_button.text() == "Use suggested (R2)"
     qtbot.mouseClick(history.suggested_button, Qt.MouseButton.LeftButton)
     round2 = next(i.id for i in store.images_of_frame(frames[0]) if i.round == 2)
     assert store.current_image_id(frames[0]) == round2

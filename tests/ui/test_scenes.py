@@ -55,7 +55,7 @@ def test_split_merge_move_collapse_and_undo(make_window, qtbot, tmp_path) -> Non
     board = window.board
     beats = ["beat 1", "beat 2", "beat 3", "beat 4"]
     assert layout(window) == [("", beats)]
-    assert panel.total.text() == "1 scene(s), 4 frame(s) · running time 0:08"
+    assert panel.total.text() == "1 scene, 4 frames · running time 0:08"
 
     # Split at the third card: click it on the board, then Split.
     third = board.board_model.index(2)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -36,18 +37,23 @@ from PySide6.QtWidgets import (
 from storyboard_app.project.model_config import ModelConfig
 from storyboard_app.ui.run.worker import ModelChoice, Resolver, default_resolver
 
+# key, label, what goes there (the field's placeholder), more (its tooltip), browse kinds
 PATH_FIELDS = (
-    ("base", "SDXL base", "folder, .safetensors file or repo id", ("folder", "file")),
-    (
-        "image_encoder",
-        "Image encoder",
-        "image_encoder folder or clip_vision file (default: beside the adapter)",
-        ("folder", "file"),
-    ),
-    ("ip_adapter", "IP-Adapter", "ip-adapter_sdxl .safetensors/.bin or h94/IP-Adapter", ("file",)),
-    ("controlnet", "ControlNet", "optional: OpenPose SDXL ControlNet", ("folder", "file")),
-    ("lcm", "LCM UNet", "optional: LCM UNet folder or LCM-LoRA file", ("folder", "file")),
-)
+    ("base", "SDXL base", "folder, .safetensors file or repo id",
+     "A diffusers folder, a single .safetensors checkpoint, or a repo id in the Hugging Face "
+     "cache (e.g. SG161222/RealVisXL_V4.0)", ("folder", "file")),
+    ("image_encoder", "Image encoder", "optional: folder or clip_vision file",
+     "An image_encoder folder or a ComfyUI clip_vision file; left empty, the encoder beside "
+     "the adapter (h94/IP-Adapter's sdxl_models/image_encoder) is used", ("folder", "file")),
+    ("ip_adapter", "IP-Adapter", "ip-adapter_sdxl file or h94/IP-Adapter",
+     "ip-adapter_sdxl .safetensors or .bin, or h94/IP-Adapter from the Hugging Face cache",
+     ("file",)),
+    ("controlnet", "ControlNet", "optional: OpenPose SDXL ControlNet",
+     "Only for Poses (ControlNet): a folder or a single .safetensors file", ("folder", "file")),
+    ("lcm", "LCM UNet", "optional: LCM UNet folder or LCM-LoRA file",
+     "Only for Fast (LCM): an LCM UNet folder or an LCM-LoRA .safetensors file",
+     ("folder", "file")),
+)  # fmt: skip
 
 
 def describe_choice(choice: ModelChoice) -> tuple[str, bool]:
@@ -71,7 +77,10 @@ def check_rows(choice: ModelChoice, resolver: Resolver) -> list[tuple[str, str, 
 
     config = choice.config
     if not choice.preview and not config.configured:
-        missing = [label for key, label, *_ in PATH_FIELDS[:3] if not getattr(config, key)]
+        needed = ("base", "ip_adapter")  # the encoder defaults to the one beside the adapter
+        missing = [
+            label for key, label, *_ in PATH_FIELDS if key in needed and not getattr(config, key)
+        ]
         return [("Models", "", f"Set {', '.join(missing)} — or use the preview models.")]
     try:
         paths, _runtime = resolver(choice)
@@ -109,25 +118,33 @@ class ModelsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(760)  # room for a models folder's paths
         self.resolver = resolver or default_resolver
         self.paths: dict[str, QComboBox] = {}
         paths_box = QGroupBox("Model files (your own; nothing is downloaded)")
-        paths_form = QFormLayout(paths_box)
-        for key, label, hint, kinds in PATH_FIELDS:
+        paths_grid = QGridLayout(paths_box)  # the Folder… and File… buttons in columns
+        paths_grid.setColumnStretch(1, 1)
+        for row, (key, label, hint, more, kinds) in enumerate(PATH_FIELDS):
             edit = QComboBox(editable=True)
             edit.setObjectName(f"path_{key}")
             edit.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            edit.setMinimumContentsLength(24)
+            edit.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
             edit.lineEdit().setPlaceholderText(hint)
+            edit.setToolTip(more)
             edit.setEditText(getattr(config, key))
             self.paths[key] = edit
-            row = QHBoxLayout()
-            row.addWidget(edit, 1)
+            name = QLabel(label)
+            name.setBuddy(edit)
+            paths_grid.addWidget(name, row, 0)
+            paths_grid.addWidget(edit, row, 1)
             for kind in kinds:
                 browse = QToolButton(text="Folder…" if kind == "folder" else "File…")
+                browse.setToolTip(f"Choose the {label} {kind}")
                 browse.clicked.connect(lambda _=False, k=key, t=kind: self._browse(k, t))
-                row.addWidget(browse)
-            paths_form.addRow(label, row)
+                paths_grid.addWidget(browse, row, 2 if kind == "folder" else 3)
 
         self.preview = QCheckBox(
             "Use preview models (tiny random weights: images are noise, everything else is real)"
@@ -153,9 +170,9 @@ class ModelsDialog(QDialog):
         run_form.addRow("Offload", self.offload)
         run_form.addRow("Batch", self.batch)
 
-        self.check_button = QPushButton("Check")
+        self.check_button = QPushButton("C&heck")
         self.check_button.clicked.connect(self.run_check)
-        self.scan_button = QPushButton("Scan folder…")
+        self.scan_button = QPushButton("Sc&an folder…")
         self.scan_button.setToolTip(
             "Find the model files under a ComfyUI or A1111 models folder, or a folder of "
             "model folders, by reading their headers"
@@ -236,6 +253,7 @@ class ModelsDialog(QDialog):
     def scan_folder(self, root: Path) -> None:
         """Scan ``root`` in a background thread; the best candidate of each role is filled in."""
         self.scan_button.setEnabled(False)
+        self.check_button.setEnabled(False)  # a Check now would check what the scan replaces
         self.results.setText(f"Scanning {html.escape(str(root))}…")
         self._scan_in_background(root)
 
@@ -257,6 +275,7 @@ class ModelsDialog(QDialog):
 
         if isinstance(candidates, str):  # the scan failed: say why
             self.scan_button.setEnabled(True)
+            self.check_button.setEnabled(True)
             self.results.setText(html.escape(candidates))
             return
         for c in candidates:
@@ -269,6 +288,7 @@ class ModelsDialog(QDialog):
         if root is None:
             return
         self.scan_button.setEnabled(True)
+        self.check_button.setEnabled(True)
         chosen = best(candidates)
         found = {}
         for key, edit in self.paths.items():
@@ -278,6 +298,7 @@ class ModelsDialog(QDialog):
                 found[key] = pick.source
         missing = [key for key, *_ in PATH_FIELDS if key not in found]
         self.results.setText(html.escape(scan_summary(root, found, missing)).replace("\n", "<br>"))
+        self._grow()
 
     # ------------------------------------------------------------------ check
 
@@ -314,6 +335,14 @@ class ModelsDialog(QDialog):
             )
         self.results.setText("".join(lines))
         self.last_rows = rows
+        self._grow()
+
+    def _grow(self) -> None:
+        """Taller when the results need it, rather than squeezing the rows above them."""
+        self.layout().activate()
+        wanted = self.size().expandedTo(self.sizeHint())
+        if wanted != self.size():
+            self.resize(wanted)
 
     # ------------------------------------------------------------------ save
 

@@ -8,7 +8,7 @@ opens the flipbook across every frame.
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QFont, QIcon, QPixmap
+from PySide6.QtGui import QFont, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from storyboard_app.project.errors import DamagedImageError
 from storyboard_app.project.model import ImageInfo
 from storyboard_app.project.report import FrameReport, story_report
+from storyboard_app.project.run_progress import plural
 from storyboard_app.ui.history.readout_chart import ReadoutChart
 from storyboard_app.ui.shared import theme
 from storyboard_app.ui.shared.images import damaged_placeholder, fitted, image_from_png
@@ -31,6 +32,41 @@ from storyboard_app.ui.shared.session import ProjectSession
 
 THUMB = 88
 LARGE = 200
+SMALL = 128  # the preview's size in a narrow dock
+
+
+class Preview(QLabel):
+    """The selected image, LARGE pixels when the dock has the room, down to SMALL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.image: QImage | None = None
+        self.damaged = False
+        self.setMinimumSize(SMALL, SMALL)
+        self.setMaximumSize(LARGE, LARGE)
+
+    def sizeHint(self) -> QSize:
+        return QSize(LARGE, LARGE)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(SMALL, SMALL)
+
+    def show_image(self, image: QImage | None, damaged: bool = False) -> None:
+        self.image, self.damaged = image, damaged
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self.damaged:
+            self.setPixmap(damaged_placeholder(self.size()))
+        elif self.image is not None:
+            self.setPixmap(fitted(self.image, self.size()))
+        else:
+            self.clear()
+            self.setText("No image")
 
 
 def image_caption(info: ImageInfo) -> str:
@@ -60,7 +96,7 @@ class HistoryPanel(QWidget):
         self.strip.setGridSize(QSize(THUMB + 22, THUMB + 40))
         self.strip.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.strip.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.strip.setMinimumHeight(THUMB + 50)
+        self.strip.setMinimumSize(THUMB + 30, THUMB + 50)  # one round always shows whole
         self.strip.itemSelectionChanged.connect(self._selection_changed)
         self.strip.itemDoubleClicked.connect(
             lambda item: self.viewRequested.emit(item.data(Qt.ItemDataRole.UserRole))
@@ -68,19 +104,19 @@ class HistoryPanel(QWidget):
         self.details = QLabel(objectName="Hint")
         self.details.setWordWrap(True)
         self.heading = QLabel(objectName="SectionTitle")
+        self.heading.setWordWrap(True)  # a narrow dock wraps it instead of scrolling sideways
         self.readout: FrameReport | None = None
         self.chart = ReadoutChart()
         self.chart.setFixedHeight(THUMB + 36)  # as tall as a round's thumbnail and label
         self.chart.roundClicked.connect(self.select_image)
-        self.suggested_button = QPushButton("Use suggested round")
+        self.suggested_button = QPushButton("Use suggested")
         self.suggested_button.setToolTip(
             "The round that balances alignment with the card and consistency with the other "
             "frames best, over this frame's rounds (see the curves)"
         )
         self.suggested_button.clicked.connect(self.use_suggested)
 
-        self.large = QLabel()
-        self.large.setFixedSize(LARGE, LARGE)
+        self.large = Preview()
         self.large.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.large.setStyleSheet("background: #e8eaee; border-radius: 6px; color: #6b7280;")
         self.large.setToolTip("Double-click an image in the strip to view it at full size")
@@ -159,7 +195,7 @@ class HistoryPanel(QWidget):
         self.chart.set_report(self.readout)
         chosen = frame.chosen_image_id
         self.heading.setText(
-            f"History of frame {frame.position + 1} · {len(self.images)} image(s)"
+            f"History of frame {frame.position + 1} · {plural(len(self.images), 'image')}"
             + (" · you chose one" if chosen is not None else " · showing the latest")
         )
         bold = QFont(self.strip.font())
@@ -220,14 +256,13 @@ class HistoryPanel(QWidget):
             note = " · current image" if info.id == self.current_image_id else ""
             try:
                 png = self.session.store.image_png(info.id)
-                self.large.setPixmap(fitted(image_from_png(png), self.large.size()))
+                self.large.show_image(image_from_png(png))
             except DamagedImageError as exc:
-                self.large.setPixmap(damaged_placeholder(self.large.size()))
+                self.large.show_image(None, damaged=True)
                 note += f" · DAMAGED: {exc}"
             self.details.setText(image_caption(info) + f" · {info.width}×{info.height}{note}")
         else:
-            self.large.clear()
-            self.large.setText("No image")
+            self.large.show_image(None)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -239,9 +274,9 @@ class HistoryPanel(QWidget):
             suggested is not None and suggested != self.current_image_id
         )
         self.suggested_button.setText(
-            "Use suggested round"
+            "Use suggested"
             if self.readout is None or self.readout.suggested_round is None
-            else f"Use suggested: round {self.readout.suggested_round}"
+            else f"Use suggested (R{self.readout.suggested_round})"
         )
         self.latest_button.setEnabled(frame is not None and frame.chosen_image_id is not None)
         self.compare_button.setEnabled(len(ids) == 2 or (len(ids) == 1 and len(self.images) > 1))

@@ -28,7 +28,7 @@ class ReadoutChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.report: FrameReport | None = None
-        self.setMinimumSize(180, 64)
+        self.setMinimumSize(140, 64)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
         self.setToolTip(
@@ -63,8 +63,8 @@ class ReadoutChart(QWidget):
         if not any(r.alignment is not None or r.consistency is not None for r in rounds):
             painter.setPen(theme.MUTED)
             painter.drawText(
-                self.rect(),
-                Qt.AlignmentFlag.AlignCenter,
+                self.rect().adjusted(8, 0, -8, 0),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                 "No read-outs yet: they appear as rounds are drawn.",
             )
             return

@@ -68,6 +68,12 @@ class RunPanel(QWidget):
         )
         self.rounds.valueChanged.connect(lambda v: self._set("rounds", v))
         self.style_box = QComboBox()
+        # As narrow as the dock allows: a long style name is cut short in the box, whole in
+        # its list.
+        self.style_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.style_box.setMinimumContentsLength(8)
         for name, style in load_styles().items():
             self.style_box.addItem(style.label or name, name)
         self.style_box.currentIndexChanged.connect(

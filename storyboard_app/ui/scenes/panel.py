@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from storyboard_app.project.model import Scene
+from storyboard_app.project.run_progress import plural
 from storyboard_app.project.timing import (
     build_timeline,
     running_time,
@@ -45,6 +46,7 @@ class ScenesPanel(QWidget):
         self.scenes: list[Scene] = []
         self.menu: QMenu | None = None  # the last header menu shown
         self.total = QLabel(objectName="StoryRunningTime")
+        self.total.setWordWrap(True)  # a narrow dock wraps it
         self.tree = QTreeWidget(objectName="SceneList")
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["Scene", "Frames", "Time"])
@@ -130,7 +132,7 @@ class ScenesPanel(QWidget):
                 self.tree.setCurrentItem(item)
         self.tree.blockSignals(False)
         self.total.setText(
-            f"{len(self.scenes)} scene(s), {len(cards)} frame(s) · running time "
+            f"{plural(len(self.scenes), 'scene')}, {plural(len(cards), 'frame')} · running time "
             f"{running_time(timeline.duration)}"
         )
         self._update_buttons()

@@ -6,7 +6,16 @@ from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSizePolicy,
+    QSlider,
+    QToolBar,
+    QWidget,
+)
 
 from storyboard_app.ui.board.view import BoardView
 from storyboard_app.ui.run.controller import RunController
@@ -138,7 +147,8 @@ def build_menus(
     return recent
 
 
-def build_toolbar(actions: dict[str, QAction]) -> QToolBar:
+def build_toolbar(actions: dict[str, QAction], card_width: int) -> tuple[QToolBar, QSlider]:
+    """The board's toolbar, with the card size slider at its right end."""
     bar = QToolBar("Board")
     bar.setObjectName("BoardToolbar")
     bar.setMovable(False)
@@ -146,7 +156,16 @@ def build_toolbar(actions: dict[str, QAction]) -> QToolBar:
     for name in ("add_frame", "insert_frame", "duplicate", "delete", None, "undo", "redo", None,
                  "iterate_all", "iterate_selected", "iterate_stale", "cancel"):  # fmt: skip
         bar.addSeparator() if name is None else bar.addAction(actions[name])
-    return bar
+    spacer = QWidget()
+    spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    bar.addWidget(spacer)
+    bar.addWidget(QLabel("Card size  "))
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(BoardView.MIN_WIDTH, BoardView.MAX_WIDTH)
+    slider.setFixedWidth(140)
+    slider.setValue(card_width)
+    bar.addWidget(slider)
+    return bar, slider
 
 
 def update_enabled(

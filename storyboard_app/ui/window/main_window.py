@@ -4,17 +4,13 @@ docks around it, and the project's lifecycle (new, open, Save As, close)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
-    QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSizePolicy,
-    QSlider,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -39,8 +35,8 @@ from storyboard_app.ui.run.worker import ModelChoice, Resolver
 from storyboard_app.ui.scenes.panel import ScenesPanel
 from storyboard_app.ui.shared.message_bar import MessageBar
 from storyboard_app.ui.shared.preferences import Preferences
-from storyboard_app.ui.shared.scrolling import scrolled
 from storyboard_app.ui.shared.session import ProjectSession
+from storyboard_app.ui.window import project_files
 from storyboard_app.ui.window.actions import (
     build_actions,
     build_menus,
@@ -48,28 +44,10 @@ from storyboard_app.ui.window.actions import (
     update_enabled,
 )
 from storyboard_app.ui.window.app_actions import AppActions
-from storyboard_app.ui.window.shortcuts_dialog import show_shortcuts
+from storyboard_app.ui.window.docks import build_docks, default_layout, set_panel, show_placeholders
+from storyboard_app.ui.window.slots import action_slots
 from storyboard_app.ui.window.story_actions import StoryActions, StoryPanels
 from storyboard_app.ui.window.welcome import WelcomePage
-
-# name, title, area, minimum (width, height): enough to use the panel, little enough that
-# every dock fits a 1280×720 window at once (panels scroll inside when shorter).
-DOCKS = (
-    ("run", "Iterate", Qt.DockWidgetArea.LeftDockWidgetArea, (220, 150)),
-    ("cast", "Cast", Qt.DockWidgetArea.LeftDockWidgetArea, (200, 150)),
-    ("scenes", "Scenes", Qt.DockWidgetArea.LeftDockWidgetArea, (200, 150)),
-    ("editor", "Frame", Qt.DockWidgetArea.RightDockWidgetArea, (300, 200)),
-    ("history", "History", Qt.DockWidgetArea.BottomDockWidgetArea, (300, 140)),
-)
-
-
-PLACEHOLDERS = {
-    "run": "settings and runs",
-    "cast": "cast",
-    "scenes": "scenes",
-    "editor": "frames",
-    "history": "history",
-}
 
 
 class MainWindow(QMainWindow):
@@ -120,42 +98,20 @@ class MainWindow(QMainWindow):
         column.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        self.docks: dict[str, QDockWidget] = {}
-        for name, title, area, (width, height) in DOCKS:
-            dock = QDockWidget(title, self)
-            dock.setMinimumSize(width, height)
-            dock.setObjectName(f"{name}Dock")
-            dock.setFeatures(
-                QDockWidget.DockWidgetFeature.DockWidgetMovable
-                | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-            )
-            self.addDockWidget(area, dock)
-            self.docks[name] = dock
-        self.tabifyDockWidget(self.docks["cast"], self.docks["scenes"])
-        self.docks["cast"].raise_()
+        self.docks = build_docks(self)
         self._default_state = self.saveState()
         self._sized = False
 
         self.files = AppActions(self, self, self.prefs)
-        self.actions = build_actions(self, self.action_slots())
+        self.actions = build_actions(self, action_slots(self))
         self.recent_menu = build_menus(self, self.actions, self.docks.values())
         self.devices_menu = DevicesMenu(self.prefs, self, self._devices_changed)
         run_menu = next(a.menu() for a in self.menuBar().actions() if a.text() == "&Run")
         run_menu.insertMenu(self.actions["cancel"], self.devices_menu)
         self.recent_menu.aboutToShow.connect(self.files.fill_recent_menu)
-        self.toolbar = build_toolbar(self.actions)
+        self.toolbar, self.zoom_slider = build_toolbar(self.actions, self.prefs.card_width())
         self.addToolBar(self.toolbar)
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.toolbar.addWidget(spacer)
-        self.toolbar.addWidget(QLabel("Card size  "))
-        self.zoom_slider = QSlider(Qt.Orientation.Horizontal)
-        self.zoom_slider.setRange(BoardView.MIN_WIDTH, BoardView.MAX_WIDTH)
-        self.zoom_slider.setFixedWidth(140)
-        self.zoom_slider.setValue(self.prefs.card_width())
         self.zoom_slider.valueChanged.connect(lambda v: self.board and self.board.set_card_width(v))
-        self.toolbar.addWidget(self.zoom_slider)
 
         self.models_label = QLabel(objectName="ModelsBadge")
         self.run_label = QLabel()
@@ -230,26 +186,14 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if not self.close_project():
             return False
-        from storyboard_app.project.storage import write_problem
-        from storyboard_app.project.store import ProjectStore
-
         try:
-            store = ProjectStore.open(path)
+            store = project_files.open_store(path)
         except ProjectError as exc:
-            # On read-only storage, or in a folder or file the writer may not change, the
-            # story still opens to be read, exported and saved as a copy.
-            store = None
-            if path.exists() and write_problem(path) is not None:
-                try:
-                    store = ProjectStore.open_reader(path)
-                except ProjectError:
-                    store = None
-            if store is None:
-                self.show_error(str(exc))
-                if not path.exists():
-                    self.prefs.forget_recent(path)
-                self.welcome.set_recent(self.prefs.recent_projects())
-                return False
+            self.show_error(str(exc))
+            if not path.exists():
+                self.prefs.forget_recent(path)
+            self.welcome.set_recent(self.prefs.recent_projects())
+            return False
         self.attach(store)
         return True
 
@@ -279,14 +223,14 @@ class MainWindow(QMainWindow):
         self.run_panel = RunPanel(session, self.controller, self.actions, model)
         self.history = HistoryPanel(session)
         self.scenes_panel = ScenesPanel(session, self.board)
-        for name, widget in (
-            ("scenes", self.scenes_panel),  # its list scrolls
-            ("editor", self.editor),  # scrolls inside its tabs
-            ("cast", scrolled(self.cast_panel)),
-            ("run", scrolled(self.run_panel)),
-            ("history", scrolled(self.history, sideways=True)),
+        for name, panel in (
+            ("scenes", self.scenes_panel),
+            ("editor", self.editor),
+            ("cast", self.cast_panel),
+            ("run", self.run_panel),
+            ("history", self.history),
         ):
-            self.docks[name].setWidget(widget)
+            set_panel(self.docks[name], name, panel)
         self.story = StoryActions(
             StoryPanels(session, self.controller, self.board, self.editor, self.history,
                         self.docks["editor"], self.docks["history"]),
@@ -367,14 +311,7 @@ class MainWindow(QMainWindow):
             for widget in (self.search_bar, self.board):
                 widget.setParent(None)
                 widget.deleteLater()
-        for name, dock in self.docks.items():
-            old = dock.widget()
-            placeholder = QLabel(f"Open a story to see its {PLACEHOLDERS[name]}.")
-            placeholder.setObjectName("Hint")
-            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            dock.setWidget(placeholder)
-            if old is not None:
-                old.deleteLater()
+        show_placeholders(self.docks)
         if self.session is not None:
             self.session.deleteLater()
         self.session = self.controller = self.board = self.story = self.search_bar = None
@@ -423,12 +360,7 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return  # placeholders have no sizes worth keeping; try again with a project
         self._sized = True
-        for dock in self.docks.values():
-            dock.show()
-        docks = self.docks
-        self.resizeDocks([docks["run"], docks["editor"]], [260, 400], Qt.Orientation.Horizontal)
-        self.resizeDocks([docks["run"], docks["cast"]], [360, 420], Qt.Orientation.Vertical)
-        self.resizeDocks([docks["history"]], [200], Qt.Orientation.Vertical)
+        default_layout(self, self.docks)
 
     # ------------------------------------------------------------------ closing
 
@@ -442,55 +374,6 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ actions
-
-    def action_slots(self) -> dict[str, Callable[[], object]]:
-        def on_story(do: Callable[[StoryActions], object]) -> Callable[[], object]:
-            return lambda: self.story is not None and do(self.story)
-
-        return {
-            "new": self.files.new_project,
-            "open": self.files.open_dialog,
-            "open_demo": self.files.open_demo,
-            "save_as": self.files.save_as,
-            "export": on_story(StoryActions.export),
-            "close_project": self.files.close_story,
-            "quit": self.close,
-            "undo": lambda: self.session and self.session.undo(),
-            "redo": lambda: self.session and self.session.redo(),
-            "add_frame": on_story(lambda s: s.add_frame(after=True)),
-            "insert_frame": on_story(lambda s: s.add_frame(after=False)),
-            "duplicate": on_story(StoryActions.duplicate),
-            "delete": on_story(StoryActions.delete_selected),
-            "move_left": on_story(lambda s: s.move_selected(-1)),
-            "move_right": on_story(lambda s: s.move_selected(+1)),
-            "select_all": lambda: self.board and self.board.selectAll(),
-            "find": lambda: self.search_bar and self.search_bar.focus(),
-            "next_frame": on_story(lambda s: s.step_frame(+1)),
-            "previous_frame": on_story(lambda s: s.step_frame(-1)),
-            "back_to_board": on_story(StoryActions.back_to_board),
-            "pose_tab": on_story(StoryActions.pose_tab),
-            "history_focus": on_story(StoryActions.history_focus),
-            "story_settings": on_story(StoryActions.story_settings),
-            "shortcuts": lambda: show_shortcuts(self.actions, self),
-            "lock": on_story(StoryActions.toggle_lock),
-            "edit_card": on_story(StoryActions.edit_card),
-            "zoom_in": on_story(lambda s: s.zoom(+20)),
-            "zoom_out": on_story(lambda s: s.zoom(-20)),
-            "reset_layout": self.reset_layout,
-            "iterate_all": lambda: self.iterate("all"),
-            "iterate_selected": lambda: self.iterate("selected"),
-            "iterate_stale": lambda: self.iterate("stale"),
-            "iterate_drifting": lambda: self.iterate("drifting"),
-            "story_consistency": on_story(StoryActions.story_consistency),
-            "resume": lambda: self.iterate("resume"),
-            "cancel": lambda: self.controller and self.controller.cancel(),
-            "use_image": lambda: self.session and self.history.use_selected(),
-            "flipbook": on_story(StoryActions.flipbook),
-            "animatic": on_story(StoryActions.animatic),
-            "import_script": on_story(StoryActions.import_script),
-            "models": self.files.models_dialog,
-            "about": self.files.about,
-        }
 
     def update_enabled(self, *_: object) -> None:
         update_enabled(self.actions, self.session, self.controller, self.board)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
+from storyboard_app.project.errors import ProjectError
 from storyboard_app.project.store import PROJECT_SUFFIX, ProjectStore
 
 SUFFIX = PROJECT_SUFFIX
@@ -74,3 +75,20 @@ def create_project(path: Path, title: str) -> ProjectStore:
         store.close()
         raise
     return store
+
+
+def open_store(path: Path) -> ProjectStore:
+    """``path`` opened for writing; on read-only storage, or in a folder or file the writer
+    may not change, opened to be read, exported and saved as a copy. A file open elsewhere
+    or damaged raises ProjectError."""
+    from storyboard_app.project.storage import write_problem
+
+    try:
+        return ProjectStore.open(path)
+    except ProjectError:
+        if path.exists() and write_problem(path) is not None:
+            try:
+                return ProjectStore.open_reader(path)
+            except ProjectError:
+                pass
+        raise
