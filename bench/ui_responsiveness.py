@@ -24,7 +24,10 @@ import platform
 import statistics
 import sys
 import tempfile
+import threading
 import time
+import traceback
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,20 +37,88 @@ from bench.docs import write_section  # noqa: E402
 
 SECTION = "## Desktop app responsiveness"
 PROBE_MS = 10
+LONG_MS = 50  # a gap the issue's target forbids
+SAMPLE_S = 0.005
 
 
-def measure(app, window, action: str | None) -> dict[str, float]:
+def _schedstat() -> tuple[int, int]:
+    """This thread's time on a CPU and waiting for one (ns), from the kernel's schedstat."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as f:
+            ran, waited, _ = f.read().split()
+        return int(ran), int(waited)
+    except OSError:  # not Linux: the split is not reported
+        return 0, 0
+
+
+class GapSampler:
+    """Why the UI thread missed its ticks: a thread that, while a gap is open, samples the UI
+    thread's Python stack every 5 ms (what it was doing: a slot of ours, or inside Qt),
+    plus the kernel's count of the UI thread's time running vs waiting for a CPU."""
+
+    def __init__(self, last: list[float]) -> None:
+        self._last = last
+        self._ui = threading.main_thread().ident
+        self._stop = threading.Event()
+        self.stacks: Counter[str] = Counter()
+        self.ran_ms = self.waited_ms = self.long_ms = 0.0
+        self._thread = threading.Thread(target=self._sample, name="gap-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def gap(self, ms: float, before: tuple[int, int], after: tuple[int, int]) -> None:
+        if ms > LONG_MS:
+            self.long_ms += ms
+            self.ran_ms += (after[0] - before[0]) / 1e6
+            self.waited_ms += (after[1] - before[1]) / 1e6
+
+    def _sample(self) -> None:
+        while not self._stop.wait(SAMPLE_S):
+            if (time.perf_counter() - self._last[0]) * 1000 < 2 * PROBE_MS:
+                continue
+            frame = sys._current_frames().get(self._ui)
+            if frame is None:
+                continue
+            stack = traceback.extract_stack(frame)[-4:]
+            self.stacks[
+                " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))
+            ] += 1
+
+    def report(self) -> list[str]:
+        lines = [
+            f"gaps > {LONG_MS} ms: {self.long_ms:.0f} ms in all; the UI thread ran "
+            f"{self.ran_ms:.0f} ms of it and waited {self.waited_ms:.0f} ms for a CPU "
+            "(the rest: blocked or sleeping)",
+            "UI thread's Python stack during gaps (5 ms samples, innermost first):",
+        ]
+        for stack, n in self.stacks.most_common(12):
+            lines.append(f"  {n * SAMPLE_S * 1000:6.0f} ms  {stack}")
+        return lines
+
+
+def measure(app, window, action: str | None, sample: bool = False) -> dict[str, float]:
     """Run ``action`` (None: wait for the engine's background warm-up) and probe the event
     loop until it ends."""
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
     gaps: list[float] = []
     last = [time.perf_counter()]
+    stat = [_schedstat()]
+    sampler = GapSampler(last) if sample else None
 
     def tick() -> None:
         now = time.perf_counter()
         gaps.append((now - last[0]) * 1000)
         last[0] = now
+        if sampler is not None:
+            here = _schedstat()
+            sampler.gap(gaps[-1], stat[0], here)
+            stat[0] = here
 
     probe = QTimer(interval=PROBE_MS)
     probe.setTimerType(Qt.TimerType.PreciseTimer)
@@ -64,11 +135,16 @@ def measure(app, window, action: str | None) -> dict[str, float]:
     started = time.perf_counter()
     last[0] = started
     probe.start()
+    if sampler is not None:
+        sampler.start()
     if action:
         window.iterate(action)
     if not results:
         loop.exec()
     probe.stop()
+    if sampler is not None:
+        sampler.stop()
+        print("\n".join(sampler.report()), flush=True)
     signal.disconnect(finished)
     result = results[0]
     ordered = sorted(gaps)
@@ -128,12 +204,13 @@ def run(args: argparse.Namespace) -> tuple[list[tuple[str, dict[str, float]]], f
     window.session.update_settings(
         rounds=args.rounds, steps=args.steps, width=args.size, height=args.size
     )
-    figures = [("idle, the engine process starting (torch)", measure(app, window, None))]
+    sample = args.sample
+    figures = [("idle, the engine process starting (torch)", measure(app, window, None, sample))]
     settle(2.0)  # the layout settles
     idle = idle_cpu(10.0)
-    figures.append(("first run (the models load)", measure(app, window, "all")))
+    figures.append(("first run (the models load)", measure(app, window, "all", sample)))
     window.session.update_settings(rounds=2 * args.rounds)
-    figures.append(("next run (models loaded)", measure(app, window, "all")))
+    figures.append(("next run (models loaded)", measure(app, window, "all", sample)))
     window.close()
     return figures, idle
 
@@ -192,6 +269,11 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--window", default="1280x720", help="window size, WxH")
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="say why the UI thread missed its ticks (its stack during gaps; CPU wait)",
+    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

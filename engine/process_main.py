@@ -37,7 +37,7 @@ from engine.process_wire import pack, receive
 log = logging.getLogger(__name__)
 
 STEP_INTERVAL_S = 0.05
-NICENESS = 5
+NICENESS = 19
 ENCODE_THREADS = max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
