@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.docs import write_section
 from engine.api import Devices, GenerationSettings, ModelPaths, Precision, RuntimeSettings
+from engine.cluster import RayEngine
 from engine.engines import make_engine
 from engine.story_iter import StoryFrame, run_story
 
@@ -50,7 +51,12 @@ def _run(
 ) -> tuple[dict[str, Any], list[list[Any]]]:
     settings = GenerationSettings(steps=args.steps, width=args.size, height=args.size)
     started = time.perf_counter()
-    engine = make_engine(paths, runtime, devices)
+    # "ray 1" is one Ray actor (make_engine would give the in-process engine for one device)
+    engine = (
+        make_engine(paths, runtime, devices)
+        if label == "1 device"
+        else RayEngine(paths, runtime, devices)
+    )
     try:
         engine.start()
         start = time.perf_counter() - started
@@ -79,8 +85,6 @@ def _difference(a: list[list[Any]], b: list[list[Any]]) -> str:
 
 def _two_nodes() -> tuple[Any, str]:
     """A head and a worker node on this machine, one CPU each, both on 127.0.0.1."""
-    os.environ.setdefault("RAY_AUTH_MODE", "token")
-    os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(16))
     from ray.cluster_utils import Cluster
 
     node = {"num_cpus": 1, "node_ip_address": "127.0.0.1", "include_dashboard": False}
@@ -108,6 +112,10 @@ def main() -> None:
 
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")  # short: Ray's socket paths are long
     os.environ.setdefault("RAY_TMPDIR", temp)
+    # Token authentication on, with a token of this run (Ray reads these once, on import):
+    # nothing is read from or written to ~/.ray.
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(16))
     lines: list[str] = []
 
     def out(line: str) -> None:

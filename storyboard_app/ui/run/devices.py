@@ -29,7 +29,7 @@ class DevicesMenu(QMenu):
     def __init__(
         self, prefs: Preferences, parent: QWidget, changed: Callable[[Devices], None]
     ) -> None:
-        super().__init__("&Devices", parent)
+        super().__init__("De&vices", parent)  # D is Iterate Drifting's
         self.setObjectName("devices_menu")
         self._prefs = prefs
         self._changed = changed
