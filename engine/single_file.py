@@ -70,7 +70,7 @@ def read_header(path: Path, what: str) -> Header:
     from safetensors import safe_open
 
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="numpy") as f:  # headers only: no torch
             shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118
     except Exception as exc:  # safetensors raises its own SafetensorError and OSError
         raise ModelError(

@@ -1,8 +1,9 @@
 """The app as a writer starts it: torch and the model libraries never load in its process.
 
-The window opens a story, iterates it in the engine process and commits every frame; the
-app's own interpreter is then checked for torch, diffusers and accelerate (the frame
-editor's token count uses transformers' CLIP tokenizer, which needs no torch).
+The window opens a story, iterates it in the engine process and commits every frame, and
+the Models dialog's Check reads the model files' headers; the app's own interpreter is then
+checked for torch, diffusers and accelerate (the frame editor's token count uses
+transformers' CLIP tokenizer, which needs no torch).
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ async def iterate():
 
 with loop:
     loop.run_until_complete(iterate())
+# The Models dialog's Check (what its button runs on its background thread) reads headers only.
+from storyboard_app.ui.dialogs.models_dialog import check_rows
+from storyboard_app.ui.run.worker import default_resolver
+checked = {status for _name, _path, status in check_rows(window.model_choice(), default_resolver)}
+assert checked == {"ok"}, checked
 heavy = sorted(
     m for m in sys.modules if m.split(".")[0] in ("torch", "diffusers", "accelerate", "ray")
 )
