@@ -7,6 +7,8 @@ opens the flipbook across every frame.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
@@ -33,6 +35,7 @@ from storyboard_app.ui.shared.session import ProjectSession
 THUMB = 88
 LARGE = 200
 SMALL = 128  # the preview's size in a narrow dock
+ICON_CACHE = 300  # decoded strip icons kept
 
 
 class Preview(QLabel):
@@ -86,6 +89,8 @@ class HistoryPanel(QWidget):
         self.frame_id: int | None = None
         self.images: list[ImageInfo] = []
         self.current_image_id: int | None = None
+        self._icons: OrderedDict[int, QIcon] = OrderedDict()
+        self._large_id: int | None = None  # the image the preview shows
 
         self.strip = QListWidget(objectName="HistoryStrip")
         self.strip.setViewMode(QListView.ViewMode.IconMode)
@@ -176,7 +181,9 @@ class HistoryPanel(QWidget):
         if selected == [self.current_image_id]:
             selected = []  # it showed the current image: keep showing the current one
         frame = self.session.frame(self.frame_id) if self.frame_id is not None else None
+        blocked = self.strip.blockSignals(True)
         self.strip.clear()
+        self.strip.blockSignals(blocked)
         self.images = []
         self.current_image_id = None
         self.readout = None
@@ -184,7 +191,7 @@ class HistoryPanel(QWidget):
             self.chart.set_report(None)
             self.heading.setText("History")
             self.details.setText("Select a frame to see every image it has had.")
-            self._update_buttons()
+            self._selection_changed()
             return
         ok, images = self.session.attempt(lambda: self.session.store.images_of_frame(frame.id))
         self.images = images if ok else []
@@ -200,14 +207,12 @@ class HistoryPanel(QWidget):
         )
         bold = QFont(self.strip.font())
         bold.setBold(True)
+        blocked = self.strip.blockSignals(True)  # one selection change at the end, not one per row
         for info in self.images:
-            try:
-                png = self.session.store.thumbnail_png(info.id)
-                icon = QIcon(QPixmap.fromImage(image_from_png(png)))
-                damaged = ""
-            except DamagedImageError:
+            icon = self._icon(info.id)
+            damaged = "" if icon is not None else " · damaged"
+            if icon is None:
                 icon = QIcon(damaged_placeholder(self.strip.iconSize(), "damaged"))
-                damaged = " · damaged"
             mark = " ●" if info.id == self.current_image_id else ""
             item = QListWidgetItem(icon, f"R{info.round} · #{info.pass_id}{mark}{damaged}")
             item.setData(Qt.ItemDataRole.UserRole, info.id)
@@ -225,6 +230,7 @@ class HistoryPanel(QWidget):
             if item.data(Qt.ItemDataRole.UserRole) in wanted:
                 item.setSelected(True)
                 self.strip.scrollToItem(item)
+        self.strip.blockSignals(blocked)
         if not self.images:
             self.details.setText("No images yet: iterate to draw this frame.")
         self._selection_changed()
@@ -255,15 +261,35 @@ class HistoryPanel(QWidget):
             info = next(i for i in self.images if i.id == ids[-1])
             note = " · current image" if info.id == self.current_image_id else ""
             try:
-                png = self.session.store.image_png(info.id)
-                self.large.show_image(image_from_png(png))
+                if self._large_id != info.id:  # a commit elsewhere keeps the picture shown
+                    self.large.show_image(image_from_png(self.session.store.image_png(info.id)))
+                    self._large_id = info.id
             except DamagedImageError as exc:
+                self._large_id = None
                 self.large.show_image(None, damaged=True)
                 note += f" · DAMAGED: {exc}"
             self.details.setText(image_caption(info) + f" · {info.width}×{info.height}{note}")
         else:
             self.large.show_image(None)
+            self._large_id = None
         self._update_buttons()
+
+    def _icon(self, image_id: int) -> QIcon | None:
+        """The strip's icon of an image (None when damaged). Stored images never change, so
+        an icon is decoded once, not again at every commit while the frame is shown."""
+        icon = self._icons.get(image_id)
+        if icon is None:
+            try:
+                png = self.session.store.thumbnail_png(image_id)
+            except DamagedImageError:
+                return None
+            icon = QIcon(QPixmap.fromImage(image_from_png(png)))
+            self._icons[image_id] = icon
+            while len(self._icons) > ICON_CACHE:
+                self._icons.popitem(last=False)
+        else:
+            self._icons.move_to_end(image_id)
+        return icon
 
     def _update_buttons(self) -> None:
         ids = self.selected_image_ids()
