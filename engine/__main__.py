@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ck = sub.add_parser("check", help="check model paths without loading them")
     _model_args(ck)
+    ck.add_argument("--json", action="store_true", help="the rows as one JSON line")
 
     r = sub.add_parser("render", help="render a STORY.json round by round")
     r.add_argument("--story", type=Path, required=True)
@@ -257,6 +258,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from engine.checkpoints import check_models
 
     rows = check_models(model_paths_from_args(args))
+    if args.json:
+        print(json.dumps([[name, str(path or ""), status] for name, path, status in rows]))
+        return 0
     bad = 0
     for name, path, status in rows:
         mark = "ok " if status == "ok" else ("-- " if status == "not configured" else "!! ")

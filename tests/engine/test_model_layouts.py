@@ -326,3 +326,41 @@ def test_fp16_folder_and_lora_layouts_are_reported(model_trees, preview_models):
     assert describe_layout(preview_models.base) is Layout.FOLDER
     lora = model_trees / "loras" / "kohya" / "pytorch_lora_weights.safetensors"
     assert describe_layout(lora, lora=True) is Layout.LORA
+
+
+@pytest.mark.parametrize("layout", ["single-file", "comfyui"])
+def test_the_apps_check_in_a_child_process_says_what_the_check_says(
+    layout, model_trees, preview_models, hub
+):
+    from engine.check_process import check_models_apart
+
+    paths = _layout(layout, model_trees, preview_models)
+    here = [(name, str(path or ""), status) for name, path, status in check_models(paths)]
+    assert check_models_apart(paths) == here
+
+
+def test_the_apps_check_names_a_pickle_unsafe_and_a_silent_child_as_such(
+    preview_models, tmp_path, monkeypatch
+):
+    import pickle
+    import sys
+
+    from engine.check_process import check_models_apart
+
+    encoder = tmp_path / "image_encoder"
+    encoder.mkdir()
+    (encoder / "config.json").write_bytes(
+        (preview_models.image_encoder / "config.json").read_bytes()
+    )
+    marker = tmp_path / "ran"
+
+    class Exploit:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    (encoder / "pytorch_model.bin").write_bytes(pickle.dumps({"w": Exploit()}))
+    rows = {n: s for n, _p, s in check_models_apart(replace(preview_models, image_encoder=encoder))}
+    assert "is unsafe" in rows["image encoder"] and not marker.exists()
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # a child that dies without a word
+    with pytest.raises(ModelError, match="The model check stopped: exit status 1"):
+        check_models_apart(preview_models)
