@@ -70,8 +70,10 @@ def describe_choice(choice: ModelChoice) -> tuple[str, bool]:
 
 
 def check_rows(choice: ModelChoice, resolver: Resolver) -> list[tuple[str, str, str]]:
-    """(component, path, "ok" / "not configured" / the problem) for every model path."""
-    from engine.checkpoints import check_models
+    """(component, path, "ok" / "not configured" / the problem) for every model path.
+    The check runs in a child process: reading pickled and single-file models needs torch,
+    which the window's process never imports."""
+    from engine.check_process import check_models_apart
     from engine.errors import EngineError
     from storyboard_app.project.errors import ProjectError
 
@@ -84,9 +86,9 @@ def check_rows(choice: ModelChoice, resolver: Resolver) -> list[tuple[str, str, 
         return [("Models", "", f"Set {', '.join(missing)} — or use the preview models.")]
     try:
         paths, _runtime = resolver(choice)
+        return check_models_apart(paths)
     except (ProjectError, EngineError) as exc:
         return [("Models", "", str(exc))]
-    return [(name, str(path or ""), status) for name, path, status in check_models(paths)]
 
 
 def scan_summary(root: Path | None, found: dict[str, str], missing: list[str]) -> str:
