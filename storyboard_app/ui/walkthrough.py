@@ -298,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
             return future.result(timeout=600)
 
     app = application()
+    import qasync  # after PySide6, so it binds to it
+
+    qasync.QEventLoop(app, already_running=True)  # the engine process's streams run on it
     prefs = Preferences(open_settings())
     prefs.set_use_preview_models(True)
     window = MainWindow(prefs)

@@ -163,7 +163,7 @@ class HistoryPanel(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(left, 1)
-        layout.addWidget(self.large, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.large)  # as tall as the dock allows, LARGE at most
         layout.addLayout(buttons)
 
         session.imagesChanged.connect(self._images_changed)
@@ -202,7 +202,7 @@ class HistoryPanel(QWidget):
         self.chart.set_report(self.readout)
         chosen = frame.chosen_image_id
         self.heading.setText(
-            f"History of frame {frame.position + 1} · {plural(len(self.images), 'image')}"
+            f"Frame {frame.position + 1} · {plural(len(self.images), 'image')}"
             + (" · you chose one" if chosen is not None else " · showing the latest")
         )
         bold = QFont(self.strip.font())

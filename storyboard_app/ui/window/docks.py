@@ -35,7 +35,7 @@ FIT = {"run": "scrolls", "cast": "scrolls", "history": "sideways", "scenes": "in
 # of the window's width) and the History dock's height.
 LEFT_WIDTH = 260
 EDITOR_WIDTH = (400, 0.3)
-HISTORY_HEIGHT = (200, 0.34)  # at least, and at most this fraction of the window
+HISTORY_HEIGHT = (200, 0.22)  # at least, and at most this share of the window
 
 
 class DockArea(QScrollArea):
