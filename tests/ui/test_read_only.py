@@ -134,6 +134,22 @@ def _cast_stays(window, qtbot) -> None:
     assert window.messages.message() == ""
 
 
+def _run_settings_stay(window, qtbot) -> None:
+    """The Iterate panel shows the story's settings, greyed: keys and clicks change nothing."""
+    panel = window.run_panel
+    shown = (panel.rounds.value(), panel.seed.text(), panel.style_box.currentIndex())
+    for widget in (panel.rounds, panel.steps, panel.batch, panel.seed, panel.style_box):
+        assert not widget.isEnabled()
+        QTest.mouseClick(widget, Qt.MouseButton.LeftButton, pos=QPoint(8, 8))
+        QTest.keyClicks(widget, "7")
+        QTest.keyClick(widget, Qt.Key.Key_Up)
+    QTest.mouseClick(panel.dice, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(panel.fast, Qt.MouseButton.LeftButton)
+    qtbot.wait(50)
+    assert (panel.rounds.value(), panel.seed.text(), panel.style_box.currentIndex()) == shown
+    assert not panel.fast.isChecked() and window.messages.message() == ""
+
+
 def test_a_read_only_story_takes_no_typing_drags_or_nudges(make_window, qtbot, tmp_path):
     folder = tmp_path / "archive"
     folder.mkdir()
@@ -150,6 +166,7 @@ def test_a_read_only_story_takes_no_typing_drags_or_nudges(make_window, qtbot, t
         _no_typing_takes(window, qtbot)
         _pose_stays(window, qtbot, stored)
         _cast_stays(window, qtbot)
+        _run_settings_stay(window, qtbot)
         window.grab().save(str(tmp_path / "read-only-editor.png"))
         window.close_project(force=True)
         assert sorted(p.name for p in folder.iterdir()) == ["kept.storyiter"]

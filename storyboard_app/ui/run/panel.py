@@ -88,7 +88,7 @@ class RunPanel(QWidget):
         self.seed = QLineEdit()
         self.seed.setValidator(QRegularExpressionValidator(r"\d{1,19}"))
         self.seed.editingFinished.connect(self._seed_edited)
-        dice = QToolButton(text="New")
+        self.dice = dice = QToolButton(text="New")
         dice.setToolTip("Draw a new random story seed")
         dice.clicked.connect(lambda: self._set("seed", new_seed(), merge=False))
         self.batch = QSpinBox(minimum=0, maximum=64, specialValueText="auto")
@@ -168,9 +168,13 @@ class RunPanel(QWidget):
         self.fast.setChecked(s.fast)
         self.controlnet.setChecked(s.controlnet)
         self.steps.setValue(s.steps)
-        self.steps.setEnabled(not s.fast)
         self.batch.setValue(s.batch_size)
         del blockers
+        # A read-only story shows its settings; they cannot be changed (nor run).
+        writable = not self.session.store.read_only
+        for widget in (*widgets, self.seed, self.dice):
+            widget.setEnabled(writable)
+        self.steps.setEnabled(writable and not s.fast)
         if not self.seed.hasFocus():
             self.seed.setText(str(s.seed))
         self._summarise()
