@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QPainter, QRegion
+from PySide6.QtGui import QColor, QCursor, QDrag, QPainter, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem, QToolTip
 
 from storyboard_app.ui.board.delegate import CardDelegate
@@ -358,6 +358,21 @@ class BoardView(BoardKeys, BoardDrops, QAbstractItemView):
         elif event.button() == Qt.MouseButton.RightButton:  # its menu, at the press
             self.request_scene_menu(scene_id, event.globalPosition().toPoint())
         event.accept()
+
+    def startDrag(self, supported_actions) -> None:
+        """Drag the selected cards, shown by a grab of the first one under the pointer.
+        (With QAbstractItemView's own startDrag, a drag made with the X server's pointer in
+        the running app never left Qt's drag loop: the window and the pointer froze.)"""
+        indexes = sorted(self.selectedIndexes(), key=lambda i: i.row())
+        if not indexes:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(self.model().mimeData(indexes))
+        first = self.visualRect(indexes[0])
+        pixmap = self.viewport().grab(first)
+        drag.setPixmap(pixmap)
+        drag.setHotSpot(self.viewport().mapFromGlobal(QCursor.pos()) - first.topLeft())
+        drag.exec(Qt.DropAction.MoveAction)
 
     def mouseReleaseEvent(self, event) -> None:
         if not self._pressed_header:
