@@ -306,3 +306,20 @@ def test_sigterm_and_sighup_cancel_like_ctrl_c(env, tmp_path):
         shown
     )
     assert f"--resume` finishes pass {latest['id']}." in shown
+
+
+def test_output_into_a_closed_pipe_is_not_called_a_damaged_project(env, tmp_path):
+    # `storyboard info P | head -1`: the reader stops reading; that is no fault of the file.
+    story = tmp_path / "s.txt"
+    story.write_text("A | walks | at a pier\nB | waves | at a pier\n", encoding="utf-8")
+    project = tmp_path / "p.storyiter"
+    storyboard(env, "new", str(project), "--from-text", str(story))
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before the first line is written
+    done = subprocess.run(
+        [shutil.which("storyboard", path=str(BIN)), "info", str(project)],
+        env=env, stdout=write, stderr=subprocess.PIPE, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    os.close(write)
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == "", done.stderr

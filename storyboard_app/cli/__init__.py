@@ -7,6 +7,7 @@ and sets ``run`` to the function carrying it out.
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -50,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before a command set up its own cancelling
         print("Cancelled.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `storyboard info P | head`: the reader has what it wanted
+        # Python would report the pipe again while flushing stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
     except (sqlite3.Error, OSError) as exc:
         # The last line of defence: the store and the exporters name causes themselves;
         # anything they missed still names the file and the cause instead of a traceback.
