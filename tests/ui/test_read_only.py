@@ -150,6 +150,20 @@ def _run_settings_stay(window, qtbot) -> None:
     assert not panel.fast.isChecked() and window.messages.message() == ""
 
 
+def _scenes_stay(window, qtbot) -> None:
+    """The Scenes panel and a header's menu offer no edit of a read-only story."""
+    panel = window.scenes_panel
+    for name, button in panel.buttons.items():
+        assert not button.isEnabled(), name
+    board = window.board
+    header = board.header_rect(board.board_model.headers[0].scene_id)
+    QTest.mouseClick(board.viewport(), Qt.MouseButton.RightButton, pos=header.center())
+    qtbot.waitUntil(lambda: panel.menu is not None and panel.menu.isVisible())
+    enabled = [a.text() for a in panel.menu.actions() if a.isEnabled()]
+    panel.menu.close()
+    assert enabled in (["Collapse Scene"], ["Expand Scene"]), enabled
+
+
 def test_a_read_only_story_takes_no_typing_drags_or_nudges(make_window, qtbot, tmp_path):
     folder = tmp_path / "archive"
     folder.mkdir()
@@ -167,6 +181,7 @@ def test_a_read_only_story_takes_no_typing_drags_or_nudges(make_window, qtbot, t
         _pose_stays(window, qtbot, stored)
         _cast_stays(window, qtbot)
         _run_settings_stay(window, qtbot)
+        _scenes_stay(window, qtbot)
         window.grab().save(str(tmp_path / "read-only-editor.png"))
         window.close_project(force=True)
         assert sorted(p.name for p in folder.iterdir()) == ["kept.storyiter"]

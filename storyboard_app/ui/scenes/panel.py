@@ -175,6 +175,9 @@ class ScenesPanel(QWidget):
         self.buttons["up"].setEnabled(bool(place))
         self.buttons["down"].setEnabled(place is not None and place < len(self.scenes) - 1)
         self.buttons["split"].setEnabled(self.board.current_frame_id() is not None)
+        if self.session.store.read_only:  # a read-only story's scenes are shown, not edited
+            for name in ("add", "split", "merge", "up", "down", "edit"):
+                self.buttons[name].setEnabled(False)
 
     def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         scene_id = item.data(0, SceneIdRole)
@@ -245,7 +248,7 @@ class ScenesPanel(QWidget):
     def edit_scene(self, scene_id: int | None = None) -> None:
         scene_id = self.current_scene_id() if scene_id is None else scene_id
         scene = next((s for s in self.scenes if s.id == scene_id), None)
-        if scene is None:
+        if scene is None or self.session.store.read_only:  # a double-click in a read-only story
             return
         dialog = SceneDialog(scene, self)
         if dialog.exec():
@@ -286,7 +289,8 @@ class ScenesPanel(QWidget):
             ("Edit Scene…", True, lambda: self.edit_scene(scene_id)),
         ):  # fmt: skip
             action = menu.addAction(text)
-            action.setEnabled(enabled)
+            edits = text not in ("Expand Scene", "Collapse Scene")  # the others change the story
+            action.setEnabled(enabled and not (edits and self.session.store.read_only))
             action.triggered.connect(lambda _=False, s=slot: s())
         if self.menu is not None:
             self.menu.deleteLater()
