@@ -56,6 +56,12 @@ class ReadoutChart(QWidget):
 
     def paintEvent(self, event: object) -> None:
         painter = QPainter(self)
+        try:
+            self._paint(painter)
+        finally:  # ended here, not when Python collects it (Qt warns of an active painter)
+            painter.end()
+
+    def _paint(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), theme.PANEL)
         rounds = self._rounds()
