@@ -288,7 +288,18 @@ def test_adapter_image_width_against_the_encoder_is_checked(preview_models, tmp_
     assert "24-wide" in _refused_before_loading(paths, monkeypatch)
 
 
-def test_pickled_image_encoder_is_named_unsafe_not_a_traceback(preview_models, tmp_path):
+class _Exploit:
+    """Unpickling this runs code: it touches ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def _booby_trapped_encoder(preview_models: ModelPaths, tmp_path: Path) -> tuple[Path, Path]:
+    """An image-encoder folder whose pickled weights would run code (the marker file)."""
     import pickle
 
     encoder = tmp_path / "image_encoder"
@@ -297,12 +308,12 @@ def test_pickled_image_encoder_is_named_unsafe_not_a_traceback(preview_models, t
         (preview_models.image_encoder / "config.json").read_bytes()
     )
     marker = tmp_path / "ran"
+    (encoder / "pytorch_model.bin").write_bytes(pickle.dumps({"w": _Exploit(marker)}))
+    return encoder, marker
 
-    class Exploit:
-        def __reduce__(self):
-            return (Path.touch, (marker,))
 
-    (encoder / "pytorch_model.bin").write_bytes(pickle.dumps({"w": Exploit()}))
+def test_pickled_image_encoder_is_named_unsafe_not_a_traceback(preview_models, tmp_path):
+    encoder, marker = _booby_trapped_encoder(preview_models, tmp_path)
     rows = {
         name: status
         for name, _p, status in check_models(replace(preview_models, image_encoder=encoder))
@@ -342,23 +353,11 @@ def test_the_apps_check_in_a_child_process_says_what_the_check_says(
 def test_the_apps_check_names_a_pickle_unsafe_and_a_silent_child_as_such(
     preview_models, tmp_path, monkeypatch
 ):
-    import pickle
     import sys
 
     from engine.check_process import check_models_apart
 
-    encoder = tmp_path / "image_encoder"
-    encoder.mkdir()
-    (encoder / "config.json").write_bytes(
-        (preview_models.image_encoder / "config.json").read_bytes()
-    )
-    marker = tmp_path / "ran"
-
-    class Exploit:
-        def __reduce__(self):
-            return (Path.touch, (marker,))
-
-    (encoder / "pytorch_model.bin").write_bytes(pickle.dumps({"w": Exploit()}))
+    encoder, marker = _booby_trapped_encoder(preview_models, tmp_path)
     rows = {n: s for n, _p, s in check_models_apart(replace(preview_models, image_encoder=encoder))}
     assert "is unsafe" in rows["image encoder"] and not marker.exists()
     monkeypatch.setattr(sys, "executable", "/bin/false")  # a child that dies without a word
