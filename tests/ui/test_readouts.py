@@ -32,17 +32,23 @@ def _click_card(qtbot, window, row: int) -> None:
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
-def test_the_drifting_card_is_marked_and_iterate_drifting_redraws_only_it(
-    make_window, qtbot, tmp_path
-):
-    path = tmp_path / "crafted.storyiter"
-    frames = drifting_story(path, odd=2)
+def _open_active(make_window, qtbot, path):
+    """The story in a shown, active 1280×800 window (shortcuts reach the active window)."""
     window = make_window()
     assert window.open_project(path)
     window.resize(1280, 800)
     window.show()
     window.activateWindow()
     qtbot.waitActive(window)
+    return window
+
+
+def test_the_drifting_card_is_marked_and_iterate_drifting_redraws_only_it(
+    make_window, qtbot, tmp_path
+):
+    path = tmp_path / "crafted.storyiter"
+    frames = drifting_story(path, odd=2)
+    window = _open_active(make_window, qtbot, path)
     model = window.board.board_model
     states = [model.index(r).data(ReadoutRole).state for r in range(model.rowCount())]
     assert states[2] is FrameState.DRIFTING and states.count(FrameState.DRIFTING) == 1
@@ -77,12 +83,7 @@ def test_history_shows_the_curves_and_accepts_the_suggested_round_undoably(
             commit_round(
                 store, rnd, looks, {frames[0]: Readout(align, consist, 0.1, {"Mara": consist})}
             )
-    window = make_window()
-    assert window.open_project(path)
-    window.resize(1280, 800)
-    window.show()
-    window.activateWindow()
-    qtbot.waitActive(window)
+    window = _open_active(make_window, qtbot, path)
     _click_card(qtbot, window, 0)
     history = window.history
     qtbot.waitUntil(lambda: history.frame_id == frames[0])
